@@ -1,0 +1,39 @@
+"""What the audit log records. Entries carry ids and outcomes, never personal data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from hub.domain.accounts import Actor
+
+
+class AuditAction(StrEnum):
+    LOGIN = "login"
+    LOGIN_FAILED = "login_failed"
+    LOGOUT = "logout"
+    PERMISSION_DENIED = "permission_denied"
+    ROLE_CHANGED = "role_changed"
+    ACCOUNT_CREATED = "account_created"
+    ACCOUNT_DISABLED = "account_disabled"
+    PII_REVEALED = "pii_revealed"
+    CONFIG_CHANGED = "config_changed"
+    PII_KEY_ROTATED = "pii_key_rotated"
+
+
+@dataclass(eq=False)
+class AuditEntry:
+    at: datetime
+    action: AuditAction
+    actor_id: int | None
+    actor_role: str | None
+    target: str = ""  # "resident:12", "account:3", "route:GET /api/v1/sites"
+    detail: dict[str, str] = field(default_factory=dict)
+    id: int | None = None
+
+
+def entry_by(actor: Actor, at: datetime, action: AuditAction, target: str,
+             detail: dict[str, str] | None = None) -> AuditEntry:
+    return AuditEntry(at=at, action=action, actor_id=actor.account_id,
+                      actor_role=actor.role.value, target=target, detail=detail or {})

@@ -1,0 +1,1 @@
+"""The service layer: one plain async function per command, grouped by area."""

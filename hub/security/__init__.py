@@ -1,0 +1,1 @@
+"""Cryptography adapters: password hashing, tokens, and encryption of personal data."""

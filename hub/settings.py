@@ -1,0 +1,188 @@
+"""Settings: `config/hub.toml`, then `HUB_` environment variables on top; validated at start.
+
+A bad value stops the hub with a message that names where it came from (the file or the
+variable), the key and the reason.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+ENV_PREFIX = "HUB_"
+ENV_NESTING = "__"
+
+# The values shipped in config/hub.toml and used by `hub demo`. Anything else refuses them.
+EXAMPLE_JWT_SECRET = "demo-only-jwt-secret-change-me-0000000000"  # noqa: S105
+EXAMPLE_PII_KEY = base64.b64encode(b"demo-only-pii-key-change-me-0000").decode()
+EXAMPLE_BLIND_INDEX_KEY = "demo-only-blind-index-key-change-me"
+
+
+class ConfigError(Exception):
+    """Settings could not be loaded; the message lists every problem, one per line."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DatabaseSettings(_Section):
+    url: str = ""  # empty: SQLite in the data folder
+    pool_size: int = Field(default=10, ge=1, le=200)
+    echo: bool = False
+
+
+class ApiSettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    max_body_bytes: int = Field(default=1_048_576, ge=1024, le=100 * 1_048_576)
+    max_page_size: int = Field(default=200, ge=1, le=10_000)
+    login_attempts_per_minute: int = Field(default=10, ge=1, le=10_000)
+
+
+class SecuritySettings(_Section):
+    jwt_secret: SecretStr = SecretStr("")
+    access_token_minutes: int = Field(default=15, ge=1, le=120)
+    refresh_token_days: int = Field(default=14, ge=1, le=90)
+    # Key id -> base64 of 32 bytes. Old keys stay here after a rotation so old rows decrypt.
+    pii_keys: dict[str, SecretStr] = Field(default_factory=dict)
+    pii_active_key: str = ""
+    blind_index_key: SecretStr = SecretStr("")
+
+    @model_validator(mode="after")
+    def _keys_are_usable(self) -> SecuritySettings:
+        for key_id, value in self.pii_keys.items():
+            try:
+                raw = base64.b64decode(value.get_secret_value(), validate=True)
+            except (binascii.Error, ValueError):
+                raise ValueError(f"pii_keys.{key_id} is not base64") from None
+            if len(raw) != 32:
+                raise ValueError(f"pii_keys.{key_id} must decode to 32 bytes, not {len(raw)}")
+        if self.pii_keys and self.pii_active_key not in self.pii_keys:
+            raise ValueError("pii_active_key must name one of pii_keys")
+        return self
+
+
+class MqttSettings(_Section):
+    url: str = ""  # empty: `hub demo` embeds a broker; `hub run` needs one
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_nested_delimiter=ENV_NESTING, extra="forbid", frozen=True,
+    )
+
+    mode: Literal["demo", "production"] = "production"
+    data_dir: Path = Path("data")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    database: DatabaseSettings = DatabaseSettings()
+    api: ApiSettings = ApiSettings()
+    security: SecuritySettings = SecuritySettings()
+    mqtt: MqttSettings = MqttSettings()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _demo_fills_in_example_secrets(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("mode") == "demo":
+            data = dict(data)
+            data["security"] = _merge(demo_security(), dict(data.get("security") or {}))
+        return data
+
+    @model_validator(mode="after")
+    def _secrets_are_real_outside_demo(self) -> Settings:
+        if self.mode == "demo":
+            return self
+        sec = self.security
+        problems = []
+        jwt = sec.jwt_secret.get_secret_value()
+        if not jwt or jwt == EXAMPLE_JWT_SECRET:
+            problems.append("security.jwt_secret: set a secret of your own outside demo mode")
+        elif len(jwt) < 32:
+            problems.append("security.jwt_secret: must be at least 32 characters")
+        if not sec.pii_keys or any(v.get_secret_value() == EXAMPLE_PII_KEY
+                                   for v in sec.pii_keys.values()):
+            problems.append("security.pii_keys: set a key of your own outside demo mode")
+        blind = sec.blind_index_key.get_secret_value()
+        if not blind or blind == EXAMPLE_BLIND_INDEX_KEY:
+            problems.append("security.blind_index_key: set a key of your own outside demo mode")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    @property
+    def database_url(self) -> str:
+        return self.database.url or f"sqlite+aiosqlite:///{self.data_dir / 'hub.db'}"
+
+
+def demo_security() -> dict[str, Any]:
+    return {
+        "jwt_secret": EXAMPLE_JWT_SECRET,
+        "pii_keys": {"demo": EXAMPLE_PII_KEY},
+        "pii_active_key": "demo",
+        "blind_index_key": EXAMPLE_BLIND_INDEX_KEY,
+    }
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Read the TOML file (if any), the environment on top of it, then `overrides`; validate."""
+    if config_file is not None:
+        try:
+            tomllib.loads(config_file.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"{config_file}: file not found") from None
+        except tomllib.TOMLDecodeError as err:
+            raise ConfigError(f"{config_file}: not valid TOML: {err}") from None
+
+    class _Layered(Settings):
+        @classmethod
+        def settings_customise_sources(
+            cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+            env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
+            file_secret_settings: PydanticBaseSettingsSource,
+        ) -> tuple[PydanticBaseSettingsSource, ...]:
+            sources = [init_settings, env_settings]
+            if config_file is not None:
+                sources.append(TomlConfigSettingsSource(settings_cls, toml_file=config_file))
+            return tuple(sources)
+
+    try:
+        return _Layered(**overrides)
+    except ValidationError as err:
+        raise ConfigError("\n".join(_describe(e, config_file) for e in err.errors())) from None
+
+
+def _merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in top.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _describe(error: Any, config_file: Path | None) -> str:
+    key = ".".join(str(part) for part in error["loc"]) or "settings"
+    env_name = ENV_PREFIX + ENV_NESTING.join(str(p) for p in error["loc"]).upper()
+    if env_name in os.environ:
+        where = f"environment {env_name}"
+    elif config_file is not None:
+        where = str(config_file)
+    else:
+        where = "settings"
+    reason = str(error["msg"]).removeprefix("Value error, ")
+    if error["type"] == "extra_forbidden":
+        reason = "unknown key"
+    return f"{where}: {key}: {reason}"

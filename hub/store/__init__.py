@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy tables, mappings, the unit of work and migrations."""
