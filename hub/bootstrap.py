@@ -12,13 +12,17 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from alembic.runtime.migration import MigrationContext
+
 from hub.bus import Handler, MessageBus
 from hub.domain import commands as c
 from hub.handlers import accounts, premises, residents
+from hub.health import HealthBoard
 from hub.ports import Clock, UnitOfWork
 from hub.security.pii import PiiVault
 from hub.security.tokens import TokenIssuer
 from hub.settings import Settings
+from hub.store import migrate
 from hub.store.db import make_engine, make_sessions
 from hub.store.mapping import start_mappers
 from hub.store.uow import SqlUnitOfWork
@@ -58,6 +62,7 @@ class Hub:
     tokens: TokenIssuer
     vault: PiiVault
     clock: Clock
+    health: HealthBoard
 
     def uow(self) -> UnitOfWork:
         return SqlUnitOfWork(self.sessions)
@@ -91,7 +96,21 @@ def bootstrap(settings: Settings, *, clock: Clock = utc_now,
         event_handlers={kind: [_inject(h, dependencies) for h in hs]
                         for kind, hs in EVENT_HANDLERS.items()},
     )
-    return Hub(settings, engine, sessions, bus, tokens, vault, clock)
+    health = HealthBoard()
+    health.register("database", partial(database_health, engine), critical=True)
+    return Hub(settings, engine, sessions, bus, tokens, vault, clock, health)
+
+
+async def database_health(engine: AsyncEngine) -> dict[str, Any]:
+    """Reachable, and migrated to the revision this code expects."""
+    async with engine.connect() as connection:
+        found = await connection.run_sync(
+            lambda sync: MigrationContext.configure(sync).get_current_revision())
+    expected = migrate.head()
+    if found != expected:
+        return {"status": "down", "detail": f"schema at {found}, expected {expected}: "
+                                            "run `hub db upgrade`"}
+    return {"status": "ok", "detail": f"schema at {found}", "backend": engine.dialect.name}
 
 
 def _inject(handler: Callable[..., Any], dependencies: dict[str, Any]) -> Handler:

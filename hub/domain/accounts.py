@@ -98,6 +98,10 @@ class Actor:
         return self.role in PHONE_VISIBLE_ROLES or resident_id == self.resident_id
 
 
+# Who acts for the command line and the demo seeder: audit rows show actor 0, "system".
+SYSTEM = Actor(account_id=0, role=Role.ADMIN, all_sites=True)
+
+
 def actor_for(account: Account, *, building_sites: dict[int, int],
               household: frozenset[int] = frozenset(),
               household_sites: frozenset[int] = frozenset()) -> Actor:

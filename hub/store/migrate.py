@@ -5,8 +5,11 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from functools import cache
+
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 
 SCRIPTS = Path(__file__).parent / "alembic"
 
@@ -17,6 +20,12 @@ def alembic_config(url: str) -> Config:
     # ConfigParser interpolation would read a '%' in a password as a template.
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return config
+
+
+@cache
+def head() -> str | None:
+    """The revision this code's schema is at."""
+    return ScriptDirectory(str(SCRIPTS)).get_current_head()
 
 
 def upgrade(url: str, revision: str = "head") -> None:

@@ -1,0 +1,1 @@
+"""The HTTP API: translates requests into commands and views, and errors into responses."""

@@ -1,0 +1,43 @@
+"""`create_app(settings)`: the FastAPI application, its middleware, errors and routers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import Depends, FastAPI
+
+from hub import __version__
+from hub.api import errors
+from hub.api.guard import authorize
+from hub.api.limits import BodySizeLimit, SlidingWindow
+from hub.api.routers import auth, health, property, residents, staff
+from hub.bootstrap import Hub, bootstrap
+from hub.settings import Settings
+
+ROUTERS = (health.router, auth.router, property.router, residents.router, staff.router)
+
+
+def create_app(settings: Settings, hub: Hub | None = None) -> FastAPI:
+    """The API. Given a `hub`, it uses it (and leaves closing it to the caller)."""
+    owns_hub = hub is None
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owns_hub:
+            await app.state.hub.close()
+
+    app = FastAPI(
+        title="Estate Hub", version=__version__, lifespan=lifespan,
+        description="One API for a residential community: residents, units, staff and "
+                    "(with later modules) devices, work orders, billing and parking.",
+        dependencies=[Depends(authorize)],
+    )
+    app.state.hub = hub or bootstrap(settings)
+    app.state.login_limiter = SlidingWindow(settings.api.login_attempts_per_minute)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.api.max_body_bytes)
+    errors.install(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    return app

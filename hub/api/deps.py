@@ -1,0 +1,122 @@
+"""Dependencies: the hub, the bus, the caller (as an Actor), a read session and paging."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import Depends, Query, Request
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub.bootstrap import Hub
+from hub.bus import MessageBus
+from hub.domain.accounts import Account, Actor, AuthSession, Role, actor_for
+from hub.domain.errors import Invalid, Unauthenticated
+from hub.store.tables import buildings, residencies, units
+
+oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/login", auto_error=False)
+
+
+def get_hub(request: Request) -> Hub:
+    hub: Hub = request.app.state.hub
+    return hub
+
+
+HubDep = Annotated[Hub, Depends(get_hub)]
+
+
+def get_bus(hub: HubDep) -> MessageBus:
+    return hub.bus
+
+
+BusDep = Annotated[MessageBus, Depends(get_bus)]
+
+
+async def read_session(hub: HubDep) -> AsyncIterator[AsyncSession]:
+    async with hub.sessions() as session:
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(read_session)]
+
+
+@dataclass(frozen=True)
+class Caller:
+    actor: Actor
+    account: Account
+    session_id: str
+
+
+async def current_caller(hub: HubDep,
+                         token: Annotated[str | None, Depends(oauth2)]) -> Caller:
+    """Who is calling, checked on every request: token, live session, active account."""
+    if not token:
+        raise Unauthenticated("not signed in: send Authorization: Bearer <access token>")
+    claims = hub.tokens.read_access_token(token)
+    async with hub.sessions() as session:
+        login = await session.get(AuthSession, claims.session_id)
+        if login is None or login.account_id != claims.account_id \
+                or not login.live_at(hub.clock()):
+            raise Unauthenticated("session ended: sign in again")
+        account = await session.get(Account, claims.account_id)
+        if account is None or not account.active:
+            raise Unauthenticated("account disabled")
+        actor = await _actor(session, account, hub.clock().date())
+        session.expunge_all()
+    return Caller(actor, account, login.id)
+
+
+async def _actor(session: AsyncSession, account: Account, today: date) -> Actor:
+    if account.role == Role.RESIDENT:
+        rows = (await session.execute(
+            select(units.c.id, units.c.site_id).join(
+                residencies, residencies.c.unit_id == units.c.id).where(
+                residencies.c.resident_id == account.resident_id,
+                residencies.c.moved_in <= today,
+                or_(residencies.c.moved_out.is_(None), residencies.c.moved_out > today)))).all()
+        return actor_for(account, building_sites={},
+                         household=frozenset(r.id for r in rows),
+                         household_sites=frozenset(r.site_id for r in rows))
+    granted = [g.building_id for g in account.grants if g.building_id is not None]
+    building_sites: dict[int, int] = {}
+    if granted:
+        rows = (await session.execute(select(buildings.c.id, buildings.c.site_id).where(
+            buildings.c.id.in_(granted)))).all()
+        building_sites = {r.id: r.site_id for r in rows}
+    return actor_for(account, building_sites=building_sites)
+
+
+CallerDep = Annotated[Caller, Depends(current_caller)]
+
+
+def current_actor(caller: CallerDep) -> Actor:
+    return caller.actor
+
+
+ActorDep = Annotated[Actor, Depends(current_actor)]
+
+
+@dataclass(frozen=True)
+class Paging:
+    limit: int
+    offset: int
+
+
+def paging(hub: HubDep,
+           limit: Annotated[int, Query(ge=1, description="page size")] = 50,
+           offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0) -> Paging:
+    most = hub.settings.api.max_page_size
+    if limit > most:
+        raise Invalid(f"limit must be at most {most}", field="query.limit")
+    return Paging(limit, offset)
+
+
+PagingDep = Annotated[Paging, Depends(paging)]
+
+
+def page_of(items: list[dict[str, Any]], total: int, paging: Paging) -> dict[str, Any]:
+    return {"items": items, "total": total, "limit": paging.limit, "offset": paging.offset}

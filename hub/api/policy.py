@@ -1,0 +1,72 @@
+"""The policy table: which roles may call which route. One table, default deny.
+
+A route that is not in this table answers 403 to everyone (and a test fails on it).
+Object scope — which site, building or household — is checked inside the queries, not here.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from hub.domain.accounts import Role
+
+PUBLIC: Final = "public"  # no token needed
+ANYONE: Final = frozenset(Role)  # any signed-in account
+STAFF: Final = frozenset(Role) - {Role.RESIDENT}
+A, M, F, MT, SD, SEC, R = (Role.ADMIN, Role.MANAGER, Role.FINANCE, Role.MAINTENANCE,
+                           Role.SERVICE_DESK, Role.SECURITY, Role.RESIDENT)
+
+Allowed = frozenset[Role] | str
+
+POLICY: Final[dict[tuple[str, str], Allowed]] = {
+    ("GET", "/openapi.json"): PUBLIC,
+    ("GET", "/docs"): PUBLIC,
+    ("GET", "/docs/oauth2-redirect"): PUBLIC,
+    ("GET", "/redoc"): PUBLIC,
+    ("GET", "/health"): PUBLIC,
+    ("GET", "/ready"): PUBLIC,
+    ("POST", "/api/v1/auth/login"): PUBLIC,
+    ("POST", "/api/v1/auth/refresh"): PUBLIC,
+    ("POST", "/api/v1/auth/logout"): ANYONE,
+    ("GET", "/api/v1/auth/me"): ANYONE,
+
+    ("GET", "/api/v1/sites"): ANYONE,
+    ("POST", "/api/v1/sites"): frozenset({A}),
+    ("GET", "/api/v1/sites/{site_id}"): ANYONE,
+    ("PATCH", "/api/v1/sites/{site_id}"): frozenset({A, M}),
+    ("DELETE", "/api/v1/sites/{site_id}"): frozenset({A}),
+
+    ("GET", "/api/v1/buildings"): ANYONE,
+    ("POST", "/api/v1/buildings"): frozenset({A, M}),
+    ("GET", "/api/v1/buildings/{building_id}"): ANYONE,
+    ("PATCH", "/api/v1/buildings/{building_id}"): frozenset({A, M}),
+    ("DELETE", "/api/v1/buildings/{building_id}"): frozenset({A, M}),
+
+    ("GET", "/api/v1/units"): ANYONE,
+    ("POST", "/api/v1/units"): frozenset({A, M, SD}),
+    ("GET", "/api/v1/units/{unit_id}"): ANYONE,
+    ("PATCH", "/api/v1/units/{unit_id}"): frozenset({A, M, SD}),
+    ("DELETE", "/api/v1/units/{unit_id}"): frozenset({A, M}),
+
+    ("GET", "/api/v1/residents"): frozenset({A, M, SD, F, MT, SEC, R}),
+    ("POST", "/api/v1/residents"): frozenset({A, M, SD}),
+    ("POST", "/api/v1/residents/lookup"): frozenset({A, M, SD}),
+    ("GET", "/api/v1/residents/{resident_id}"): frozenset({A, M, SD, F, MT, SEC, R}),
+    ("PATCH", "/api/v1/residents/{resident_id}"): frozenset({A, M, SD}),
+    ("DELETE", "/api/v1/residents/{resident_id}"): frozenset({A, M}),
+    ("POST", "/api/v1/residents/{resident_id}/reveal"): frozenset({A, M}),
+    ("POST", "/api/v1/residents/{resident_id}/residencies"): frozenset({A, M, SD}),
+    ("POST", "/api/v1/residencies/{residency_id}/end"): frozenset({A, M, SD}),
+
+    ("GET", "/api/v1/staff"): frozenset({A, M}),
+    ("POST", "/api/v1/staff"): frozenset({A, M}),
+    ("GET", "/api/v1/staff/{account_id}"): frozenset({A, M}),
+    ("PATCH", "/api/v1/staff/{account_id}"): frozenset({A, M}),
+
+    ("GET", "/api/v1/audit"): frozenset({A}),
+}
+
+
+def allowed(method: str, path: str) -> Allowed | None:
+    """None: the route is not in the table, which means no one."""
+    return POLICY.get((method, path))

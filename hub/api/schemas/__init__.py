@@ -1,0 +1,1 @@
+"""Request and response models. Inputs forbid unknown fields (mass assignment gets a 422)."""

@@ -1,0 +1,69 @@
+"""Component health: checks the API runs on demand, and heartbeats long-running tasks report."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Status = Literal["ok", "degraded", "down"]
+Check = Callable[[], Awaitable[dict[str, Any]]]
+
+CHECK_TIMEOUT_S = 2.0
+
+
+@dataclass
+class Beat:
+    status: Status
+    detail: str
+    at: float  # time.monotonic()
+
+
+@dataclass
+class HealthBoard:
+    """Later issues register their components here (MQTT loop, pollers, rules worker...)."""
+
+    checks: dict[str, Check] = field(default_factory=dict)
+    beats: dict[str, Beat] = field(default_factory=dict)
+    critical: set[str] = field(default_factory=set)
+
+    def register(self, name: str, check: Check, *, critical: bool = False) -> None:
+        self.checks[name] = check
+        if critical:
+            self.critical.add(name)
+
+    def beat(self, name: str, status: Status = "ok", detail: str = "") -> None:
+        self.beats[name] = Beat(status, detail, time.monotonic())
+
+    async def report(self) -> dict[str, dict[str, Any]]:
+        names = list(self.checks)
+        results = await asyncio.gather(*(self._run(self.checks[n]) for n in names))
+        report = dict(zip(names, results, strict=True))
+        now = time.monotonic()
+        for name, beat in self.beats.items():
+            report[name] = {"status": beat.status, "detail": beat.detail,
+                            "seconds_since_beat": round(now - beat.at, 1)}
+        return report
+
+    @staticmethod
+    async def _run(check: Check) -> dict[str, Any]:
+        started = time.perf_counter()
+        try:
+            async with asyncio.timeout(CHECK_TIMEOUT_S):
+                result = await check()
+        except TimeoutError:
+            return {"status": "down", "detail": f"no answer in {CHECK_TIMEOUT_S}s"}
+        except Exception as err:  # a failing check is a report, never a crash of /health
+            return {"status": "down", "detail": type(err).__name__}
+        result.setdefault("status", "ok")
+        result["latency_ms"] = round((time.perf_counter() - started) * 1000, 1)
+        return result
+
+
+def overall(report: dict[str, dict[str, Any]]) -> Status:
+    statuses = {component["status"] for component in report.values()}
+    if "down" in statuses:
+        return "down"
+    return "degraded" if "degraded" in statuses else "ok"
