@@ -18,7 +18,8 @@ config = context.config
 def _render_item(kind: str, obj: Any, autogen_context: Any) -> str | Literal[False]:
     # Migrations must not import the app's column types: they would break when those change.
     if kind == "type" and isinstance(obj, UtcDateTime):
-        return "sa.DateTime()"
+        autogen_context.imports.add("from sqlalchemy.dialects import mysql")
+        return "sa.DateTime().with_variant(mysql.DATETIME(fsp=6), 'mysql', 'mariadb')"
     if kind == "type" and isinstance(obj, EnumText):
         return "sa.String(length=32)"
     return False

@@ -1,0 +1,155 @@
+"""The `hub` command: demo, run, db, user, config, pii."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from hub.settings import ConfigError, Settings, load_settings
+
+app = typer.Typer(help="Estate Hub: devices, work orders, billing, parking, and one API.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+db_app = typer.Typer(help="Database schema migrations (Alembic).", no_args_is_help=True)
+user_app = typer.Typer(help="Accounts.", no_args_is_help=True)
+config_app = typer.Typer(help="Settings.", no_args_is_help=True)
+pii_app = typer.Typer(help="Personal data at rest.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(user_app, name="user")
+app.add_typer(config_app, name="config")
+app.add_typer(pii_app, name="pii")
+
+DEFAULT_CONFIG = Path("config/hub.toml")
+ConfigOption = Annotated[Path | None, typer.Option(
+    "--config", "-c", help="TOML settings file; HUB_* environment variables override it. "
+                           "Default: config/hub.toml when present.")]
+
+
+def _settings(config: Path | None, **overrides: Any) -> Settings:
+    path = config if config is not None else (DEFAULT_CONFIG if DEFAULT_CONFIG.exists() else None)
+    try:
+        return load_settings(path, **overrides)
+    except ConfigError as err:
+        typer.secho(f"configuration error:\n{err}", err=True, fg="red")
+        raise typer.Exit(2) from None
+
+
+def _logging(settings: Settings) -> None:
+    logging.basicConfig(level=settings.log_level,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Third-party chatter that says nothing an operator acts on.
+    for noisy in ("transitions", "amqtt", "alembic.runtime.migration"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.root.level))
+
+
+@app.command()
+def demo(
+    data_dir: Annotated[Path, typer.Option(help="Where the demo keeps its SQLite file.")] =
+        Path("data/demo"),
+    port: Annotated[int, typer.Option(help="API port on 127.0.0.1.")] = 8000,
+    fresh: Annotated[bool, typer.Option(help="Delete the demo data first.")] = False,
+) -> None:
+    """Run everything in one process on embedded defaults: an MQTT broker, SQLite, the API,
+    seeded with the community "Lakeside Gardens". Ctrl-C stops it."""
+    from hub.launch import run_demo
+
+    settings = load_settings(None, mode="demo", data_dir=data_dir,
+                             api={"host": "127.0.0.1", "port": port})
+    _logging(settings)
+    asyncio.run(run_demo(settings, fresh=fresh))
+
+
+@app.command()
+def run(config: ConfigOption = None) -> None:
+    """Run the hub for production: external broker and database from the settings.
+    The database must be migrated first (`hub db upgrade`)."""
+    from hub.launch import run_production
+
+    settings = _settings(config)
+    _logging(settings)
+    code = asyncio.run(run_production(settings))
+    raise typer.Exit(code)
+
+
+@db_app.command("upgrade")
+def db_upgrade(config: ConfigOption = None,
+               revision: Annotated[str, typer.Option(help="Target revision.")] = "head") -> None:
+    """Migrate the configured database up to REVISION (default: the newest)."""
+    from hub.store import migrate
+
+    settings = _settings(config)
+    migrate.upgrade(settings.database_url, revision)
+    typer.echo(f"database at {revision} ({_backend(settings)})")
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: Annotated[str, typer.Argument(help="Target revision, or 'base'.")],
+                 config: ConfigOption = None) -> None:
+    """Migrate the configured database down to REVISION. Data in dropped tables is lost."""
+    from hub.store import migrate
+
+    settings = _settings(config)
+    migrate.downgrade(settings.database_url, revision)
+    typer.echo(f"database at {revision} ({_backend(settings)})")
+
+
+@user_app.command("create")
+def user_create(
+    username: str,
+    role: Annotated[str, typer.Option(help="admin, manager, finance, maintenance, "
+                                           "service_desk, security")],
+    site: Annotated[list[str] | None, typer.Option(
+        help="Site code this account works in (repeat for several); not for admin.")] = None,
+    display_name: Annotated[str, typer.Option(help="Name shown to colleagues.")] = "",
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True,
+                                          confirmation_prompt=True)] = "",
+    config: ConfigOption = None,
+) -> None:
+    """Create a staff account (the first administrator, typically)."""
+    from hub.launch import create_user
+
+    settings = _settings(config)
+    try:
+        account_id = asyncio.run(create_user(settings, username, role, site or [],
+                                             display_name, password))
+    except ValueError as err:
+        typer.secho(str(err), err=True, fg="red")
+        raise typer.Exit(2) from None
+    typer.echo(f"account {account_id} created: {username} ({role})")
+
+
+@config_app.command("check")
+def config_check(config: ConfigOption = None) -> None:
+    """Validate the settings (file and environment) and print them with secrets hidden."""
+    settings = _settings(config)
+    typer.echo(f"settings valid: mode={settings.mode}, database={_backend(settings)}, "
+               f"api={settings.api.host}:{settings.api.port}")
+
+
+@pii_app.command("rotate")
+def pii_rotate(config: ConfigOption = None) -> None:
+    """Re-encrypt every stored national ID number with the active key."""
+    from hub.launch import rotate_pii
+
+    settings = _settings(config)
+    changed = asyncio.run(rotate_pii(settings))
+    typer.echo(f"re-encrypted {changed} national ID numbers with key "
+               f"{settings.security.pii_active_key!r}")
+
+
+def _backend(settings: Settings) -> str:
+    from sqlalchemy.engine import make_url
+
+    url = make_url(settings.database_url)
+    return url.render_as_string(hide_password=True)
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)
