@@ -21,6 +21,7 @@ from hub.handlers.residents import context
 from hub.runtime import NotReady, require_current_schema, serve_api
 from hub.settings import Settings
 from hub.store import migrate
+from hub.store.tables import residents
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +100,8 @@ async def create_user(settings: Settings, username: str, role: str, site_codes: 
             display_name=display_name, grants=tuple(grants)))
         return account_id
     except (DomainError, NotReady) as err:
-        where = f"--{err.field.replace('_', '-')}: " if getattr(err, "field", None) else ""
+        field = getattr(err, "field", None)
+        where = f"--{field.replace('_', '-')}: " if field else ""
         raise ValueError(f"{where}{err.message}") from None
     finally:
         await hub.close()
@@ -115,8 +117,8 @@ async def rotate_pii(settings: Settings) -> int:
         while True:
             async with hub.sessions() as session, session.begin():
                 batch = (await session.scalars(
-                    select(Resident).where(Resident.id > last_id)  # type: ignore[operator]
-                    .order_by(Resident.id).limit(500))).all()  # type: ignore[arg-type]
+                    select(Resident).where(residents.c.id > last_id)
+                    .order_by(residents.c.id).limit(500))).all()
                 if not batch:
                     break
                 for resident in batch:

@@ -40,11 +40,12 @@ def error_response(status: int, code: str, message: str, field: str | None = Non
 
 
 def install(app: FastAPI) -> None:
+    # Starlette types handlers as taking any Exception; each of these takes its own class.
     app.add_exception_handler(DomainError, _domain)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation)  # type: ignore[arg-type]
     app.add_exception_handler(HTTPException, _http)  # type: ignore[arg-type]
-    app.add_exception_handler(OperationalError, _database_down)  # type: ignore[arg-type]
-    app.add_exception_handler(DBAPIError, _database_down)  # type: ignore[arg-type]
+    app.add_exception_handler(OperationalError, _database_down)
+    app.add_exception_handler(DBAPIError, _database_down)
 
 
 async def _domain(request: Request, err: DomainError) -> JSONResponse:

@@ -72,7 +72,8 @@ async def logout(cmd: Logout, uow: UnitOfWork, clock: Clock) -> None:
     session = await uow.get(AuthSession, cmd.session_id)
     if session is not None and session.account_id == cmd.actor.account_id:
         session.revoke(clock())
-        uow.audit(entry_by(cmd.actor, clock(), AuditAction.LOGOUT, f"account:{cmd.actor.account_id}"))
+        uow.audit(entry_by(cmd.actor, clock(), AuditAction.LOGOUT,
+                           f"account:{cmd.actor.account_id}"))
         await uow.commit()
 
 

@@ -88,7 +88,7 @@ async def change(cmd: Change, uow: UnitOfWork) -> None:
 
 async def delete(cmd: Delete, uow: UnitOfWork) -> None:
     target = await _load(uow, cmd)
-    dependants = {
+    dependants: dict[str, tuple[type[object], str]] = {
         "site": (Building, "site_id"), "building": (Unit, "building_id"),
         "unit": (Residency, "unit_id"), "resident": (Residency, "resident_id"),
     }

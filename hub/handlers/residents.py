@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from hub.domain import national_id
-from hub.domain.accounts import Actor
-from hub.domain.audit import AuditAction, AuditEntry, entry_by
+from hub.domain.audit import AuditAction, entry_by
 from hub.domain.commands import (
     AddResidency,
     EndResidency,
@@ -13,7 +12,6 @@ from hub.domain.commands import (
     RevealNationalId,
 )
 from hub.domain.errors import Conflict, Invalid, NotFound
-from hub.domain.property import Unit
 from hub.domain.residents import Residency, Resident
 from hub.handlers.scope import managed_site, visible_resident, visible_unit
 from hub.ports import Clock, UnitOfWork

@@ -46,8 +46,8 @@ async def present_residents(session: AsyncSession, actor: Actor,
     if ids:
         query = select(residencies).join(units, units.c.id == residencies.c.unit_id).where(
             residencies.c.resident_id.in_(ids), unit_filter(actor)).order_by(residencies.c.id)
-        for row in await session.execute(query):
-            by_resident[row.resident_id].append(dict(row._mapping))
+        for found in await session.execute(query):
+            by_resident[found.resident_id].append(dict(found._mapping))
     for row in rows:
         row["residencies"] = by_resident[row["id"]]
         if row["phone"] and not actor.sees_phone_of(row["id"]):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.domain.accounts import Actor
@@ -36,6 +36,7 @@ def site_query(actor: Actor) -> Select[Any]:
 
 
 def building_query(actor: Actor, site_id: int | None = None) -> Select[Any]:
+    scope: ColumnElement[bool]
     if actor.is_resident:
         scope = buildings.c.id.in_(select(units.c.building_id).where(unit_filter(actor)))
     else:

@@ -111,7 +111,7 @@ class AccountOut(Out):
 class TokenOut(Out):
     access_token: str
     refresh_token: str
-    token_type: str = "bearer"
+    token_type: str = "bearer"  # noqa: S105 - the OAuth2 token type, not a secret
     expires_in: int
 
 

@@ -1,0 +1,132 @@
+"""A small, memorable world for API tests: two communities, two households, every role.
+
+Built once per test session into a template SQLite file; each test gets a copy of the file, so
+tests may change anything without paying for the seeding (Argon2 hashing) again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+import httpx
+
+from hub.bootstrap import Hub
+from hub.domain import commands as c
+from hub.domain.accounts import SYSTEM, Role
+from hub.domain.national_id import check_digit
+from hub.domain.residents import Relation
+
+PASSWORD = "correct-horse-battery"  # every account in the world shares it
+
+
+def valid_national_id(first17: str) -> str:
+    return first17 + check_digit(first17)
+
+
+ALICE_ID = valid_national_id("31010119850315123")  # household A
+BOB_ID = valid_national_id("11010519790622456")  # household B
+
+
+@dataclass
+class World:
+    """Ids of everything seeded; `tokens` holds one access token per username."""
+
+    lakeside: int = 0
+    riverside: int = 0
+    b1: int = 0
+    b2: int = 0
+    r1: int = 0
+    unit_a: int = 0
+    unit_b: int = 0
+    unit_c: int = 0
+    unit_river: int = 0
+    alice: int = 0  # resident, owner of unit A
+    alice_child: int = 0
+    bob: int = 0  # resident, tenant of unit B
+    river_resident: int = 0
+    residency_alice: int = 0
+    residency_bob: int = 0
+    accounts: dict[str, int] = field(default_factory=dict)
+    tokens: dict[str, str] = field(default_factory=dict)
+    refresh_tokens: dict[str, str] = field(default_factory=dict)
+
+    def auth(self, username: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[username]}"}
+
+
+# username -> (role, grants as (site attribute, building attribute or None))
+STAFF = {
+    "admin": (Role.ADMIN, ()),
+    "manager": (Role.MANAGER, (("lakeside", None),)),
+    "finance": (Role.FINANCE, (("lakeside", None),)),
+    "tech": (Role.MAINTENANCE, (("lakeside", None),)),
+    "desk": (Role.SERVICE_DESK, (("lakeside", None),)),
+    "guard": (Role.SECURITY, (("lakeside", None),)),
+    "river-manager": (Role.MANAGER, (("riverside", None),)),
+    "b2-tech": (Role.MAINTENANCE, (("lakeside", "b2"),)),
+}
+RESIDENT_LOGINS = {"alice": "alice", "bob": "bob"}
+
+
+async def build(hub: Hub) -> World:
+    w = World()
+    bus = hub.bus
+    w.lakeside = await bus.handle(c.CreateSite(SYSTEM, code="lakeside", name="Lakeside Gardens"))
+    w.riverside = await bus.handle(c.CreateSite(SYSTEM, code="riverside", name="Riverside Court"))
+    w.b1 = await bus.handle(c.CreateBuilding(SYSTEM, site_id=w.lakeside, code="b1",
+                                             name="Building 1", floors=18))
+    w.b2 = await bus.handle(c.CreateBuilding(SYSTEM, site_id=w.lakeside, code="b2",
+                                             name="Building 2", floors=18))
+    w.r1 = await bus.handle(c.CreateBuilding(SYSTEM, site_id=w.riverside, code="r1",
+                                             name="River 1", floors=6))
+
+    async def unit(building: int, number: str) -> int:
+        return int(await bus.handle(c.CreateUnit(
+            SYSTEM, building_id=building, number=number, floor=3,
+            gross_area=Decimal("89.75"), inner_area=Decimal("72.10"), status="occupied")))
+
+    w.unit_a = await unit(w.b1, "1-0301")
+    w.unit_b = await unit(w.b1, "1-0302")
+    w.unit_c = await unit(w.b2, "2-0301")
+    w.unit_river = await unit(w.r1, "r-0301")
+
+    async def resident(site: int, name: str, phone: str, nid: str | None, unit_id: int,
+                       relation: Relation) -> int:
+        return int(await bus.handle(c.RegisterResident(
+            SYSTEM, site_id=site, name=name, phone=phone, national_id=nid,
+            residencies=(c.ResidencyIn(unit_id, relation, date(2020, 5, 1)),))))
+
+    w.alice = await resident(w.lakeside, "张伟", "13812345678", ALICE_ID, w.unit_a,
+                             Relation.OWNER)
+    w.alice_child = await resident(w.lakeside, "张小明", "13912345678", None, w.unit_a,
+                                   Relation.FAMILY)
+    w.bob = await resident(w.lakeside, "李娜", "13700001111", BOB_ID, w.unit_b, Relation.TENANT)
+    w.river_resident = await resident(w.riverside, "王芳", "13600002222", None, w.unit_river,
+                                      Relation.OWNER)
+    async with hub.uow() as uow:
+        from hub.domain.residents import Residency
+
+        w.residency_alice = (await uow.find(Residency, resident_id=w.alice))[0].id or 0
+        w.residency_bob = (await uow.find(Residency, resident_id=w.bob))[0].id or 0
+
+    ids = {"lakeside": w.lakeside, "riverside": w.riverside, "b2": w.b2}
+    for username, (role, grants) in STAFF.items():
+        w.accounts[username] = await bus.handle(c.CreateAccount(
+            SYSTEM, username=username, password=PASSWORD, role=role,
+            grants=tuple(c.GrantIn(ids[s], ids[b] if b else None) for s, b in grants)))
+    w.accounts["alice"] = await bus.handle(c.CreateAccount(
+        SYSTEM, username="alice", password=PASSWORD, role=Role.RESIDENT, resident_id=w.alice))
+    w.accounts["bob"] = await bus.handle(c.CreateAccount(
+        SYSTEM, username="bob", password=PASSWORD, role=Role.RESIDENT, resident_id=w.bob))
+    for username in w.accounts:
+        tokens = await bus.handle(c.Login(username, PASSWORD))
+        w.tokens[username] = tokens.access_token
+        w.refresh_tokens[username] = tokens.refresh_token
+    return w
+
+
+async def login(client: httpx.AsyncClient, username: str, password: str = PASSWORD) -> httpx.Response:
+    return await client.post("/api/v1/auth/login",
+                             data={"username": username, "password": password})
