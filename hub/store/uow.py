@@ -28,7 +28,8 @@ class SqlUnitOfWork:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        await self.session.rollback()
+        # close() rolls back whatever was not committed, and (unlike rollback()) leaves the
+        # objects read in the block readable afterwards.
         await self.session.close()
 
     async def commit(self) -> None:

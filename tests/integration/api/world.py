@@ -127,6 +127,7 @@ async def build(hub: Hub) -> World:
     return w
 
 
-async def login(client: httpx.AsyncClient, username: str, password: str = PASSWORD) -> httpx.Response:
+async def login(client: httpx.AsyncClient, username: str,
+                password: str = PASSWORD) -> httpx.Response:
     return await client.post("/api/v1/auth/login",
                              data={"username": username, "password": password})
