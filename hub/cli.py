@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -57,8 +60,12 @@ def demo(
     seeded with the community "Lakeside Gardens". Ctrl-C stops it."""
     from hub.launch import run_demo
 
-    settings = load_settings(None, mode="demo", data_dir=data_dir,
-                             api={"host": "127.0.0.1", "port": port})
+    try:
+        settings = load_settings(None, mode="demo", data_dir=data_dir,
+                                 api={"host": "127.0.0.1", "port": port})
+    except ConfigError as err:  # HUB_* variables still apply to the demo
+        typer.secho(f"configuration error:\n{err}", err=True, fg="red")
+        raise typer.Exit(2) from None
     _logging(settings)
     asyncio.run(run_demo(settings, fresh=fresh))
 
@@ -82,7 +89,8 @@ def db_upgrade(config: ConfigOption = None,
     from hub.store import migrate
 
     settings = _settings(config)
-    migrate.upgrade(settings.database_url, revision)
+    with _database_errors(settings):
+        migrate.upgrade(settings.database_url, revision)
     typer.echo(f"database at {revision} ({_backend(settings)})")
 
 
@@ -93,7 +101,8 @@ def db_downgrade(revision: Annotated[str, typer.Argument(help="Target revision, 
     from hub.store import migrate
 
     settings = _settings(config)
-    migrate.downgrade(settings.database_url, revision)
+    with _database_errors(settings):
+        migrate.downgrade(settings.database_url, revision)
     typer.echo(f"database at {revision} ({_backend(settings)})")
 
 
@@ -134,11 +143,30 @@ def config_check(config: ConfigOption = None) -> None:
 def pii_rotate(config: ConfigOption = None) -> None:
     """Re-encrypt every stored national ID number with the active key."""
     from hub.launch import rotate_pii
+    from hub.runtime import NotReady
 
     settings = _settings(config)
-    changed = asyncio.run(rotate_pii(settings))
+    try:
+        changed = asyncio.run(rotate_pii(settings))
+    except NotReady as err:
+        typer.secho(f"not rotating: {err.message}", err=True, fg="red")
+        raise typer.Exit(1) from None
     typer.echo(f"re-encrypted {changed} national ID numbers with key "
                f"{settings.security.pii_active_key!r}")
+
+
+@contextmanager
+def _database_errors(settings: Settings) -> Iterator[None]:
+    """An unreachable database is an operator's problem to fix, not a traceback to read."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        yield
+    except (OSError, SQLAlchemyError) as err:
+        first_line = (str(err).splitlines() or [""])[0]
+        typer.secho(f"database {_backend(settings)} unreachable: {type(err).__name__}: "
+                    f"{first_line}", err=True, fg="red")
+        raise typer.Exit(1) from None
 
 
 def _backend(settings: Settings) -> str:
@@ -148,7 +176,15 @@ def _backend(settings: Settings) -> str:
     return url.render_as_string(hide_password=True)
 
 
+def _stop(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 def main() -> None:
+    # uvicorn re-raises the SIGTERM it caught once it has drained; by default that kills the
+    # process before `finally` blocks close the database and the broker. As an exception,
+    # the unwinding runs them, as it does for Ctrl-C.
+    signal.signal(signal.SIGTERM, _stop)
     try:
         app()
     except KeyboardInterrupt:

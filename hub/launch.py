@@ -83,11 +83,10 @@ async def create_user(settings: Settings, username: str, role: str, site_codes: 
     hub = bootstrap(settings)
     try:
         await require_current_schema(hub)
-        try:
-            wanted = Role(role)
-        except ValueError:
-            raise ValueError(f"--role: {role!r} is not one of "
-                             f"{', '.join(r.value for r in Role if r != Role.RESIDENT)}") from None
+        staff = [r.value for r in Role if r != Role.RESIDENT]
+        if role not in staff:  # resident accounts are made for a resident, through the API
+            raise ValueError(f"--role: {role!r} is not one of {', '.join(staff)}")
+        wanted = Role(role)
         grants = []
         async with hub.uow() as uow:
             for code in site_codes:
@@ -100,7 +99,7 @@ async def create_user(settings: Settings, username: str, role: str, site_codes: 
             display_name=display_name, grants=tuple(grants)))
         return account_id
     except (DomainError, NotReady) as err:
-        field = getattr(err, "field", None)
+        field = {"grants": "site"}.get(err.field or "", err.field)
         where = f"--{field.replace('_', '-')}: " if field else ""
         raise ValueError(f"{where}{err.message}") from None
     finally:

@@ -6,6 +6,7 @@ import logging
 
 import uvicorn
 from fastapi import FastAPI
+from sqlalchemy.exc import SQLAlchemyError
 
 from hub.bootstrap import Hub
 from hub.domain.errors import DomainError
@@ -19,7 +20,12 @@ class NotReady(DomainError):
 
 async def require_current_schema(hub: Hub) -> None:
     """Refuse to serve on a database that is unreachable or not migrated to this code."""
-    status = await hub.health.checks["database"]()
+    try:
+        status = await hub.health.checks["database"]()
+    except (OSError, SQLAlchemyError) as err:
+        # First line only: SQLAlchemy appends the statement and a link on later lines.
+        first_line = (str(err).splitlines() or [""])[0]
+        raise NotReady(f"database unreachable: {type(err).__name__}: {first_line}") from None
     if status.get("status") != "ok":
         raise NotReady(f"database: {status.get('detail')}")
 

@@ -118,7 +118,7 @@ class Settings(BaseSettings):
         if not blind or blind == EXAMPLE_BLIND_INDEX_KEY:
             problems.append("security.blind_index_key: set a key of your own outside demo mode")
         if problems:
-            raise ValueError("; ".join(problems))
+            raise ValueError("\n".join(problems))
         return self
 
     @property
@@ -185,4 +185,6 @@ def _describe(error: Any, config_file: Path | None) -> str:
     reason = str(error["msg"]).removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":
         reason = "unknown key"
+    if not error["loc"]:  # a check across sections: each line already names its key
+        return "\n".join(f"{where}: {line}" for line in reason.splitlines())
     return f"{where}: {key}: {reason}"

@@ -49,7 +49,7 @@ class Account:
     grants: list[ScopeGrant] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        if not USERNAME.match(self.username):
+        if not USERNAME.fullmatch(self.username):  # `$` would let "bob\n" in
             raise Invalid("username must be 3-64 letters, digits or _.@-", field="username")
         if self.role == Role.RESIDENT and self.resident_id is None:
             raise Invalid("a resident account needs resident_id", field="resident_id")

@@ -12,7 +12,8 @@ from hub.domain.errors import Invalid
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK_CHARS = "10X98765432"
-_SHAPE = re.compile(r"^[1-9]\d{16}[\dX]$")
+# ASCII only: `\d` would also take full-width and other Unicode digits, which int() reads.
+_SHAPE = re.compile(r"[1-9][0-9]{16}[0-9X]")
 
 
 def check_digit(first17: str) -> str:
@@ -24,7 +25,7 @@ def check_digit(first17: str) -> str:
 def normalise(raw: str) -> str:
     """Upper-case, trimmed, validated number. Raises Invalid without echoing the value."""
     value = raw.strip().upper()
-    if not _SHAPE.match(value):
+    if not _SHAPE.fullmatch(value):
         raise Invalid("national_id must be 18 characters: 17 digits and a digit or X",
                       field="national_id")
     try:

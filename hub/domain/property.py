@@ -34,7 +34,7 @@ class Orientation(StrEnum):
 
 def check_code(value: str, field_name: str = "code") -> str:
     """Codes appear in MQTT topics, so they follow the device-id grammar of DESIGN.md §2."""
-    if not CODE_PATTERN.match(value):
+    if not CODE_PATTERN.fullmatch(value):  # `$` alone lets a trailing newline through
         raise Invalid(f"{field_name} must match [a-z0-9][a-z0-9-]{{0,62}}", field=field_name)
     return value
 
@@ -86,9 +86,10 @@ class Unit:
     def check(self) -> None:
         if not self.number.strip():
             raise Invalid("number must not be empty", field="number")
-        if self.gross_area <= 0:
+        # NaN would raise InvalidOperation on comparison, and infinity is no area.
+        if not self.gross_area.is_finite() or self.gross_area <= 0:
             raise Invalid("gross_area must be positive", field="gross_area")
-        if self.inner_area <= 0:
+        if not self.inner_area.is_finite() or self.inner_area <= 0:
             raise Invalid("inner_area must be positive", field="inner_area")
         if self.inner_area > self.gross_area:
             raise Invalid("inner_area cannot exceed gross_area", field="inner_area")

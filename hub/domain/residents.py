@@ -34,7 +34,8 @@ class Resident:
 
 
 def check_phone(phone: str) -> None:
-    if phone and not (phone.isdigit() and 5 <= len(phone) <= 15):
+    # isascii: isdigit() alone takes full-width, Arabic-Indic and superscript digits.
+    if phone and not (phone.isascii() and phone.isdigit() and 5 <= len(phone) <= 15):
         raise Invalid("phone must be 5 to 15 digits", field="phone")
 
 

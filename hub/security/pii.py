@@ -8,6 +8,7 @@ Rotation: add a new key, make it active, run `hub pii rotate`; old keys stay unt
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import hmac
 import os
@@ -37,14 +38,19 @@ class PiiVault:
         return f"{self.active_key}:{base64.b64encode(nonce + sealed).decode()}"
 
     def decrypt(self, token: str, context: str) -> str:
-        key_id, _, body = token.partition(":")
+        key_id, sealed, body = token.partition(":")
+        if not sealed:
+            # Not our format; it may be a number stored in clear, so it is not echoed.
+            raise PiiError("not a sealed value (no key id)")
         aead = self._keys.get(key_id)
         if aead is None:
             raise PiiError(f"no key {key_id!r} to open this value")
-        raw = base64.b64decode(body)
         try:
+            raw = base64.b64decode(body, validate=True)
+            if len(raw) <= NONCE_BYTES:
+                raise PiiError("ciphertext is truncated")
             return aead.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], context.encode()).decode()
-        except InvalidTag:
+        except (InvalidTag, binascii.Error):
             raise PiiError("ciphertext does not authenticate") from None
 
     def needs_rotation(self, token: str) -> bool:
