@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException
 
+from hub.api.limits import TooManyAttempts
 from hub.domain.errors import (
     Conflict,
     DomainError,
@@ -28,6 +29,7 @@ STATUS: dict[type[DomainError], int] = {
     PermissionDenied: 403,
     Invalid: 422,
     Unauthenticated: 401,
+    TooManyAttempts: 429,
 }
 
 
@@ -51,6 +53,8 @@ def install(app: FastAPI) -> None:
 async def _domain(request: Request, err: DomainError) -> JSONResponse:
     status = next((code for kind, code in STATUS.items() if isinstance(err, kind)), 400)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if isinstance(err, TooManyAttempts):
+        headers = {"Retry-After": str(err.retry_after)}
     return error_response(status, err.code, err.message, err.field, headers=headers)
 
 

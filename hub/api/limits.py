@@ -9,6 +9,18 @@ from collections import defaultdict, deque
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from hub.domain.errors import DomainError
+
+
+class TooManyAttempts(DomainError):
+    """A rate limit refused the request; the client may try again after `retry_after` s."""
+
+    code = "too_many_requests"
+
+    def __init__(self, message: str, *, retry_after: int, field: str | None = None) -> None:
+        super().__init__(message, field=field)
+        self.retry_after = retry_after
+
 
 class BodyTooLarge(HTTPException):
     """An HTTPException, so that FastAPI's body parsing re-raises it instead of a 400."""

@@ -37,11 +37,13 @@ async def login(cmd: Login, uow: UnitOfWork, tokens: TokenIssuer, clock: Clock,
     account = await uow.find_one(Account, username=cmd.username)
     ok = verify_password(account.password_hash if account else None, cmd.password)
     if account is None or not ok or not account.active:
-        # The username is not personal data here; it shows who is being guessed at.
+        # An account's username shows who is being guessed at. Text that names no account is
+        # not kept: people type their password or national ID number into that box.
         uow.audit(AuditEntry(at=clock(), action=AuditAction.LOGIN_FAILED,
                              actor_id=account.id if account else None,
                              actor_role=account.role.value if account else None,
-                             target=f"username:{cmd.username[:64]}",
+                             target=f"username:{account.username}" if account
+                             else "username:(unknown)",
                              detail={"why": "disabled" if account and ok else "credentials"}))
         await uow.commit()
         raise Unauthenticated("wrong username or password")
@@ -106,20 +108,23 @@ async def create_account(cmd: CreateAccount, uow: UnitOfWork, clock: Clock) -> i
 async def update_account(cmd: UpdateAccount, uow: UnitOfWork, clock: Clock) -> None:
     account = await _visible_account(uow, cmd.actor, cmd.account_id)
     target = f"account:{account.id}"
+    changed: dict[str, str] = {}
     if cmd.role is not None and cmd.role != account.role:
         if Role.ADMIN in (cmd.role, account.role) and not cmd.actor.all_sites:
             raise PermissionDenied("only an administrator grants or removes administration")
         if Role.RESIDENT in (cmd.role, account.role):
             raise Invalid("residents and staff are separate accounts", field="role")
-        uow.audit(entry_by(cmd.actor, clock(), AuditAction.ROLE_CHANGED, target,
-                         {"from": account.role.value, "to": cmd.role.value}))
+        changed.update({"from": account.role.value, "to": cmd.role.value})
         account.role = cmd.role
     if cmd.grants is not None:
         if account.role == Role.RESIDENT:
             raise Invalid("resident accounts have no grants", field="grants")
-        account.grants = await _grants(uow, cmd.actor, cmd.grants)
-        uow.audit(entry_by(cmd.actor, clock(), AuditAction.ROLE_CHANGED, target,
-                         {"grants": ",".join(_grant_text(g) for g in account.grants)}))
+        grants = await _grants(uow, cmd.actor, cmd.grants)
+        if sorted(map(_grant_text, grants)) != sorted(map(_grant_text, account.grants)):
+            changed["grants"] = ",".join(_grant_text(g) for g in grants)
+        account.grants = grants
+    if changed:  # one request, one role change: a single row for role and grants together
+        uow.audit(entry_by(cmd.actor, clock(), AuditAction.ROLE_CHANGED, target, changed))
     if cmd.display_name is not None:
         account.display_name = cmd.display_name
     if cmd.password is not None:
@@ -148,7 +153,11 @@ async def _visible_account(uow: UnitOfWork, actor: Actor, account_id: int) -> Ac
     if account.role == Role.ADMIN:
         raise NotFound("account", account_id)
     if account.role == Role.RESIDENT and account.resident_id is not None:
-        await visible_resident(uow, actor, account.resident_id)
+        try:
+            await visible_resident(uow, actor, account.resident_id)
+        except NotFound:
+            # Answer as for a missing account: naming the resident would confirm both exist.
+            raise NotFound("account", account_id) from None
         return account
     if account.grants and all(actor.manages_site(g.site_id) for g in account.grants):
         return account

@@ -13,7 +13,7 @@ from hub.domain.commands import (
 )
 from hub.domain.errors import Conflict, Invalid, NotFound
 from hub.domain.residents import Residency, Resident
-from hub.handlers.scope import managed_site, visible_resident, visible_unit
+from hub.handlers.scope import managed_site, visible_residency, visible_resident, visible_unit
 from hub.ports import Clock, UnitOfWork
 from hub.security.pii import PiiVault
 
@@ -58,10 +58,7 @@ async def add_residency(cmd: AddResidency, uow: UnitOfWork) -> int:
 
 
 async def end_residency(cmd: EndResidency, uow: UnitOfWork) -> None:
-    residency = await uow.get(Residency, cmd.residency_id)
-    if residency is None:
-        raise NotFound("residency", cmd.residency_id)
-    await visible_unit(uow, cmd.actor, residency.unit_id)
+    residency = await visible_residency(uow, cmd.actor, cmd.residency_id)
     residency.move_out(cmd.moved_out)
     await uow.commit()
 

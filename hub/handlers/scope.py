@@ -38,6 +38,16 @@ async def visible_unit(uow: UnitOfWork, actor: Actor, unit_id: int) -> Unit:
     return unit
 
 
+async def visible_residency(uow: UnitOfWork, actor: Actor, residency_id: int) -> Residency:
+    """Seen through its unit; one out of scope answers like one that does not exist."""
+    residency = await uow.get(Residency, residency_id)
+    unit = await uow.get(Unit, residency.unit_id) if residency is not None else None
+    if residency is None or unit is None or unit.id is None \
+            or not actor.sees_unit(unit.site_id, unit.building_id, unit.id):
+        raise NotFound("residency", residency_id)
+    return residency
+
+
 async def visible_resident(uow: UnitOfWork, actor: Actor, resident_id: int) -> Resident:
     """A resident is visible to staff of the site or of a building where they live or lived."""
     resident = await uow.get(Resident, resident_id)

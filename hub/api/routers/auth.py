@@ -8,23 +8,21 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
 
 from hub.api.deps import BusDep, CallerDep
+from hub.api.limits import TooManyAttempts
 from hub.api.schemas.people import MeOut, RefreshIn, TokenOut
 from hub.domain.commands import Login, Logout, Refresh
-from hub.domain.errors import DomainError
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
-
-
-class TooManyAttempts(DomainError):
-    code = "too_many_requests"
 
 
 @router.post("/login")
 async def login(request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()],
                 bus: BusDep) -> TokenOut:
     client = request.client.host if request.client else "unknown"
-    if not request.app.state.login_limiter.allow(f"{client}|{form.username}"):
-        raise TooManyAttempts("too many sign-in attempts; wait a minute", field="username")
+    limiter, key = request.app.state.login_limiter, f"{client}|{form.username}"
+    if not limiter.allow(key):
+        raise TooManyAttempts("too many sign-in attempts; wait a minute", field="username",
+                              retry_after=limiter.retry_after(key))
     tokens = await bus.handle(Login(form.username, form.password))
     return TokenOut(access_token=tokens.access_token, refresh_token=tokens.refresh_token,
                     expires_in=tokens.expires_in)

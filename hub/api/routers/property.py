@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from hub.api.deps import ActorDep, BusDep, PagingDep, SessionDep, page_of
-from hub.api.schemas.common import Created, Page
+from hub.api.schemas.common import Created, Id, Page
 from hub.api.schemas.property import (
     BuildingIn,
     BuildingOut,
@@ -40,24 +40,24 @@ async def create_site(body: SiteIn, actor: ActorDep, bus: BusDep) -> Created:
 
 
 @router.get("/sites/{site_id}")
-async def get_site(site_id: int, actor: ActorDep, db: SessionDep) -> SiteOut:
+async def get_site(site_id: Id, actor: ActorDep, db: SessionDep) -> SiteOut:
     query = views.site_query(actor).where(sites.c.id == site_id)
     return SiteOut.model_validate(await views.one(db, query, "site", site_id))
 
 
 @router.patch("/sites/{site_id}", status_code=204)
-async def change_site(site_id: int, body: SitePatch, actor: ActorDep, bus: BusDep) -> None:
+async def change_site(site_id: Id, body: SitePatch, actor: ActorDep, bus: BusDep) -> None:
     await bus.handle(Change(actor, "site", site_id, set_fields(body)))
 
 
 @router.delete("/sites/{site_id}", status_code=204)
-async def delete_site(site_id: int, actor: ActorDep, bus: BusDep) -> None:
+async def delete_site(site_id: Id, actor: ActorDep, bus: BusDep) -> None:
     await bus.handle(Delete(actor, "site", site_id))
 
 
 @router.get("/buildings")
 async def list_buildings(actor: ActorDep, db: SessionDep, paging: PagingDep,
-                         site_id: int | None = None) -> Page[BuildingOut]:
+                         site_id: Id | None = None) -> Page[BuildingOut]:
     query = views.building_query(actor, site_id)
     items, total = await views.page(db, query, paging.limit, paging.offset)
     return Page[BuildingOut].model_validate(page_of(items, total, paging))
@@ -69,26 +69,26 @@ async def create_building(body: BuildingIn, actor: ActorDep, bus: BusDep) -> Cre
 
 
 @router.get("/buildings/{building_id}")
-async def get_building(building_id: int, actor: ActorDep, db: SessionDep) -> BuildingOut:
+async def get_building(building_id: Id, actor: ActorDep, db: SessionDep) -> BuildingOut:
     query = views.building_query(actor).where(buildings.c.id == building_id)
     return BuildingOut.model_validate(await views.one(db, query, "building", building_id))
 
 
 @router.patch("/buildings/{building_id}", status_code=204)
-async def change_building(building_id: int, body: BuildingPatch, actor: ActorDep,
+async def change_building(building_id: Id, body: BuildingPatch, actor: ActorDep,
                           bus: BusDep) -> None:
     await bus.handle(Change(actor, "building", building_id, set_fields(body)))
 
 
 @router.delete("/buildings/{building_id}", status_code=204)
-async def delete_building(building_id: int, actor: ActorDep, bus: BusDep) -> None:
+async def delete_building(building_id: Id, actor: ActorDep, bus: BusDep) -> None:
     await bus.handle(Delete(actor, "building", building_id))
 
 
 @router.get("/units")
 async def list_units(
     actor: ActorDep, db: SessionDep, paging: PagingDep,
-    site_id: int | None = None, building_id: int | None = None,
+    site_id: Id | None = None, building_id: Id | None = None,
     status: UnitStatus | None = None, number: Annotated[str | None, Query(max_length=32)] = None,
 ) -> Page[UnitOut]:
     query = views.unit_query(actor, site_id=site_id, building_id=building_id,
@@ -103,18 +103,18 @@ async def create_unit(body: UnitIn, actor: ActorDep, bus: BusDep) -> Created:
 
 
 @router.get("/units/{unit_id}")
-async def get_unit(unit_id: int, actor: ActorDep, db: SessionDep) -> UnitOut:
+async def get_unit(unit_id: Id, actor: ActorDep, db: SessionDep) -> UnitOut:
     query = views.unit_query(actor).where(units.c.id == unit_id)
     return UnitOut.model_validate(await views.one(db, query, "unit", unit_id))
 
 
 @router.patch("/units/{unit_id}", status_code=204)
-async def change_unit(unit_id: int, body: UnitPatch, actor: ActorDep, bus: BusDep) -> None:
+async def change_unit(unit_id: Id, body: UnitPatch, actor: ActorDep, bus: BusDep) -> None:
     await bus.handle(Change(actor, "unit", unit_id, set_fields(body, frozenset({"orientation"}))))
 
 
 @router.delete("/units/{unit_id}", status_code=204)
-async def delete_unit(unit_id: int, actor: ActorDep, bus: BusDep) -> None:
+async def delete_unit(unit_id: Id, actor: ActorDep, bus: BusDep) -> None:
     await bus.handle(Delete(actor, "unit", unit_id))
 
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from hub.api.deps import ActorDep, BusDep, HubDep, PagingDep, SessionDep, page_of
 from hub.api.routers.property import set_fields
-from hub.api.schemas.common import Created, Page
+from hub.api.schemas.common import Created, Id, Page
 from hub.api.schemas.people import (
     EndResidencyIn,
     LookupIn,
@@ -31,7 +31,7 @@ router = APIRouter(prefix="/api/v1", tags=["residents"])
 @router.get("/residents")
 async def list_residents(
     actor: ActorDep, db: SessionDep, paging: PagingDep, hub: HubDep,
-    site_id: int | None = None, building_id: int | None = None, unit_id: int | None = None,
+    site_id: Id | None = None, building_id: Id | None = None, unit_id: Id | None = None,
     name: Annotated[str | None, Query(max_length=100)] = None,
 ) -> Page[ResidentOut]:
     query = views.resident_query(actor, hub.clock().date(), site_id=site_id,
@@ -65,7 +65,7 @@ async def lookup_resident(body: LookupIn, actor: ActorDep, db: SessionDep, hub: 
 
 
 @router.get("/residents/{resident_id}")
-async def get_resident(resident_id: int, actor: ActorDep, db: SessionDep,
+async def get_resident(resident_id: Id, actor: ActorDep, db: SessionDep,
                        hub: HubDep) -> ResidentOut:
     query = views.resident_query(actor, hub.clock().date()).where(residents.c.id == resident_id)
     row = await one(db, query, "resident", resident_id)
@@ -73,18 +73,18 @@ async def get_resident(resident_id: int, actor: ActorDep, db: SessionDep,
 
 
 @router.patch("/residents/{resident_id}", status_code=204)
-async def change_resident(resident_id: int, body: ResidentPatch, actor: ActorDep,
+async def change_resident(resident_id: Id, body: ResidentPatch, actor: ActorDep,
                           bus: BusDep) -> None:
     await bus.handle(c.Change(actor, "resident", resident_id, set_fields(body)))
 
 
 @router.delete("/residents/{resident_id}", status_code=204)
-async def delete_resident(resident_id: int, actor: ActorDep, bus: BusDep) -> None:
+async def delete_resident(resident_id: Id, actor: ActorDep, bus: BusDep) -> None:
     await bus.handle(c.Delete(actor, "resident", resident_id))
 
 
 @router.post("/residents/{resident_id}/reveal")
-async def reveal_national_id(resident_id: int, body: RevealIn, actor: ActorDep,
+async def reveal_national_id(resident_id: Id, body: RevealIn, actor: ActorDep,
                              bus: BusDep) -> RevealOut:
     """The full number, for a stated reason; every reveal is an audit record."""
     plain = await bus.handle(c.RevealNationalId(actor, resident_id, body.reason))
@@ -92,14 +92,14 @@ async def reveal_national_id(resident_id: int, body: RevealIn, actor: ActorDep,
 
 
 @router.post("/residents/{resident_id}/residencies", status_code=201)
-async def add_residency(resident_id: int, body: ResidencyIn, actor: ActorDep,
+async def add_residency(resident_id: Id, body: ResidencyIn, actor: ActorDep,
                         bus: BusDep) -> Created:
     wanted = c.ResidencyIn(body.unit_id, body.relation, body.moved_in)
     return Created(id=await bus.handle(c.AddResidency(actor, resident_id, wanted)))
 
 
 @router.post("/residencies/{residency_id}/end", status_code=204)
-async def end_residency(residency_id: int, body: EndResidencyIn, actor: ActorDep,
+async def end_residency(residency_id: Id, body: EndResidencyIn, actor: ActorDep,
                         bus: BusDep) -> None:
     await bus.handle(c.EndResidency(actor, residency_id, body.moved_out))
 

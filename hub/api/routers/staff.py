@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from hub.api.deps import ActorDep, BusDep, PagingDep, SessionDep, page_of
-from hub.api.schemas.common import Created, Page
+from hub.api.schemas.common import MAX_ID, Created, Id, Page
 from hub.api.schemas.people import AccountIn, AccountOut, AccountPatch, AuditOut
 from hub.domain import commands as c
 from hub.domain.accounts import Role
@@ -22,7 +22,7 @@ router = APIRouter(prefix="/api/v1", tags=["staff"])
 
 @router.get("/staff")
 async def list_accounts(actor: ActorDep, db: SessionDep, paging: PagingDep,
-                        role: Role | None = None, site_id: int | None = None) -> Page[AccountOut]:
+                        role: Role | None = None, site_id: Id | None = None) -> Page[AccountOut]:
     ids, total = await page(db, views.account_query(actor, role=role, site_id=site_id),
                             paging.limit, paging.offset)
     items = await views.present_accounts(db, [row["id"] for row in ids])
@@ -39,7 +39,7 @@ async def create_account(body: AccountIn, actor: ActorDep, bus: BusDep) -> Creat
 
 
 @router.get("/staff/{account_id}")
-async def get_account(account_id: int, actor: ActorDep, db: SessionDep) -> AccountOut:
+async def get_account(account_id: Id, actor: ActorDep, db: SessionDep) -> AccountOut:
     found = (await db.execute(views.account_query(actor).where(
         accounts.c.id == account_id))).first()
     if found is None:
@@ -48,7 +48,7 @@ async def get_account(account_id: int, actor: ActorDep, db: SessionDep) -> Accou
 
 
 @router.patch("/staff/{account_id}", status_code=204)
-async def change_account(account_id: int, body: AccountPatch, actor: ActorDep,
+async def change_account(account_id: Id, body: AccountPatch, actor: ActorDep,
                          bus: BusDep) -> None:
     grants = None if body.grants is None else tuple(
         c.GrantIn(g.site_id, g.building_id) for g in body.grants)
@@ -60,7 +60,8 @@ async def change_account(account_id: int, body: AccountPatch, actor: ActorDep,
 @router.get("/audit")
 async def read_audit_log(
     db: SessionDep, paging: PagingDep, action: AuditAction | None = None,
-    actor_id: int | None = None, target: Annotated[str | None, Query(max_length=120)] = None,
+    actor_id: Annotated[int | None, Query(ge=0, le=MAX_ID, description="0: the system")] = None,
+    target: Annotated[str | None, Query(max_length=120)] = None,
 ) -> Page[AuditOut]:
     items, total = await page(db, views.audit_query(action=action, actor_id=actor_id,
                                                     target=target), paging.limit, paging.offset)

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from typing import Annotated, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 T = TypeVar("T")
+
+# Ids are SQL INTEGER columns. A larger number names no row, and drivers fail on it (SQLite
+# overflows, PostgreSQL refuses it) where it should simply be a 422 naming the field.
+MAX_ID = 2**31 - 1
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
 class In(BaseModel):

@@ -10,7 +10,7 @@ from typing import Annotated
 
 from pydantic import Field, SecretStr
 
-from hub.api.schemas.common import In, Out
+from hub.api.schemas.common import Id, In, Out
 from hub.domain.accounts import Role
 from hub.domain.residents import Relation
 
@@ -19,7 +19,7 @@ PersonName = Annotated[str, Field(min_length=1, max_length=100)]
 
 
 class ResidencyIn(In):
-    unit_id: int
+    unit_id: Id
     relation: Relation
     moved_in: date
 
@@ -37,7 +37,7 @@ class EndResidencyIn(In):
 
 
 class ResidentIn(In):
-    site_id: int
+    site_id: Id
     name: PersonName
     phone: Phone | None = None
     # SecretStr keeps the number out of reprs, logs and validation error echoes.
@@ -72,8 +72,8 @@ class RevealOut(Out):
 
 
 class GrantModel(In):
-    site_id: int
-    building_id: int | None = None
+    site_id: Id
+    building_id: Id | None = None
 
 
 class AccountIn(In):
@@ -81,7 +81,7 @@ class AccountIn(In):
     password: Annotated[SecretStr, Field(min_length=8, max_length=128)]
     role: Role
     display_name: Annotated[str, Field(max_length=100)] = ""
-    resident_id: int | None = None
+    resident_id: Id | None = None
     grants: list[GrantModel] = Field(default_factory=list, max_length=100)
 
 

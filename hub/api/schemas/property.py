@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from hub.api.schemas.common import In, Out
+from hub.api.schemas.common import Id, In, Out
 from hub.domain.property import Orientation, UnitStatus
 
 Code = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$", examples=["lakeside"])]
@@ -37,7 +37,7 @@ class SiteOut(Out):
 
 
 class BuildingIn(In):
-    site_id: int
+    site_id: Id
     code: Code
     name: Name
     floors: Annotated[int, Field(ge=1, le=200)]
@@ -57,7 +57,7 @@ class BuildingOut(Out):
 
 
 class UnitIn(In):
-    building_id: int
+    building_id: Id
     number: Annotated[str, Field(min_length=1, max_length=32, examples=["3-1201"])]
     floor: Annotated[int, Field(ge=-5, le=200)]
     gross_area: Area

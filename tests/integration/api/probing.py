@@ -1,0 +1,140 @@
+"""Shared by the security tests: the app's routes, ids to fill them with, and database snapshots."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+from fastapi.routing import iter_route_contexts
+from sqlalchemy import select
+
+from hub.api.app import create_app
+from hub.bootstrap import bootstrap
+from hub.domain.accounts import Role
+from hub.store.tables import audit_log, metadata, residencies
+from tests.integration.api.conftest import Api, api_settings
+from tests.integration.api.world import ALICE_ID, PASSWORD, World
+
+Route = tuple[str, str]  # (method, path format)
+Snapshot = dict[str, list[tuple[Any, ...]]]
+
+PARAM = re.compile(r"{(\w+)}")
+
+# One signed-in account per role, each granted the whole of lakeside (or living in unit A).
+ROLE_USERS: dict[Role, str] = {
+    Role.ADMIN: "admin", Role.MANAGER: "manager", Role.FINANCE: "finance",
+    Role.MAINTENANCE: "tech", Role.SERVICE_DESK: "desk", Role.SECURITY: "guard",
+    Role.RESIDENT: "alice",
+}
+LOGOUT: Route = ("POST", "/api/v1/auth/logout")
+
+
+def app_routes(app: FastAPI) -> list[Route]:
+    """Every (method, path) the app answers, HEAD aside, in the order the app declares them."""
+    found: list[Route] = []
+    for context in iter_route_contexts(app.routes):
+        for method in sorted(context.methods or ()):
+            if method != "HEAD" and context.path_format:
+                found.append((method, context.path_format))
+    return found
+
+
+def path_params(path: str) -> list[str]:
+    return PARAM.findall(path)
+
+
+def fill(path: str, ids: Mapping[str, int]) -> str:
+    return PARAM.sub(lambda m: str(ids[m.group(1)]), path)
+
+
+def own_ids(w: World) -> dict[str, int]:
+    """Ids every lakeside role (and alice, of household A) may see: scope never masks policy."""
+    return {"site_id": w.lakeside, "building_id": w.b1, "unit_id": w.unit_a,
+            "resident_id": w.alice, "residency_id": w.residency_alice,
+            "account_id": w.accounts["finance"]}
+
+
+def bodies(w: World, ids: Mapping[str, int], username: str) -> dict[Route, dict[str, Any]]:
+    """A valid body per route, built from ids the caller may use, so a wrong answer shows."""
+    return {
+        ("POST", "/api/v1/auth/login"): {"username": username, "password": PASSWORD},
+        ("POST", "/api/v1/auth/refresh"): {"refresh_token": w.refresh_tokens[username]},
+        ("POST", "/api/v1/sites"): {"code": "hilltop", "name": "Hilltop Villas"},
+        ("PATCH", "/api/v1/sites/{site_id}"): {"address": "1 Lake Road"},
+        ("POST", "/api/v1/buildings"): {"site_id": ids["site_id"], "code": "b9",
+                                        "name": "Building 9", "floors": 12},
+        ("PATCH", "/api/v1/buildings/{building_id}"): {"name": "Building One"},
+        ("POST", "/api/v1/units"): {"building_id": ids["building_id"], "number": "9-0101",
+                                    "floor": 1, "gross_area": "60.00", "inner_area": "50.00"},
+        ("PATCH", "/api/v1/units/{unit_id}"): {"layout": "2室1厅1卫"},
+        ("POST", "/api/v1/residents"): {"site_id": ids["site_id"], "name": "赵敏"},
+        ("POST", "/api/v1/residents/lookup"): {"national_id": ALICE_ID},
+        ("PATCH", "/api/v1/residents/{resident_id}"): {"phone": "13800000000"},
+        ("POST", "/api/v1/residents/{resident_id}/reveal"): {"reason": "court order 2024-17"},
+        ("POST", "/api/v1/residents/{resident_id}/residencies"): {
+            "unit_id": ids["unit_id"], "relation": "family", "moved_in": "2024-01-01"},
+        ("POST", "/api/v1/residencies/{residency_id}/end"): {"moved_out": "2099-01-01"},
+        ("POST", "/api/v1/staff"): {"username": f"new-{username}", "password": "long-enough-pw",
+                                    "role": "service_desk",
+                                    "grants": [{"site_id": ids["site_id"]}]},
+        ("PATCH", "/api/v1/staff/{account_id}"): {"display_name": "Renamed"},
+    }
+
+
+async def call(client: httpx.AsyncClient, route: Route, url: str, headers: Mapping[str, str],
+               body: dict[str, Any] | None) -> httpx.Response:
+    method, path = route
+    if path == "/api/v1/auth/login":
+        return await client.request(method, url, headers=headers, data=body)
+    return await client.request(method, url, headers=headers, json=body)
+
+
+async def snapshot(api: Api, skip: frozenset[str] = frozenset()) -> Snapshot:
+    """Every row of every table (those in `skip` aside), ordered by primary key."""
+    taken: Snapshot = {}
+    async with api.hub.engine.connect() as connection:
+        for table in metadata.sorted_tables:
+            if table.name in skip:
+                continue
+            query = select(table).order_by(*table.primary_key.columns)
+            taken[table.name] = [tuple(row) for row in await connection.execute(query)]
+    return taken
+
+
+async def residency_of(api: Api, resident_id: int) -> int:
+    async with api.hub.engine.connect() as connection:
+        found = await connection.scalar(select(residencies.c.id).where(
+            residencies.c.resident_id == resident_id).order_by(residencies.c.id))
+    assert found is not None
+    return int(found)
+
+
+async def audit_rows(api: Api, action: str | None = None) -> list[dict[str, Any]]:
+    query = select(audit_log).order_by(audit_log.c.id)
+    if action is not None:
+        query = query.where(audit_log.c.action == action)
+    async with api.hub.engine.connect() as connection:
+        return [dict(row._mapping) for row in await connection.execute(query)]
+
+
+@asynccontextmanager
+async def api_with(template: tuple[Path, World], tmp_path: Path,
+                   **overrides: object) -> AsyncIterator[Api]:
+    """Like the `api` fixture, on a copy of the seeded world, with some settings changed."""
+    folder, world = template
+    shutil.copy(folder / "hub.db", tmp_path / "hub.db")
+    settings = api_settings(tmp_path, **overrides)
+    hub = bootstrap(settings)
+    app = create_app(settings, hub)
+    transport = httpx.ASGITransport(app=app)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as client:
+            yield Api(app, hub, client, world, settings, tmp_path / "hub.db")
+    finally:
+        await hub.close()

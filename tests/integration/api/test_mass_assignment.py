@@ -1,0 +1,163 @@
+"""S3, mass assignment: a field a body does not declare is refused by name, and nothing changes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from tests.integration.api.conftest import Api
+from tests.integration.api.probing import snapshot
+from tests.integration.api.world import World
+
+Case = Callable[[World], tuple[str, str, dict[str, Any]]]
+
+# (method, url, a body that is valid but for one field) for each attempt; the field is the key.
+CASES: dict[str, tuple[str, Case]] = {
+    "id on a new site": ("body.id", lambda w: (
+        "POST", "/api/v1/sites", {"code": "hilltop", "name": "Hilltop", "id": w.lakeside})),
+    "code of a site": ("body.code", lambda w: (
+        "PATCH", f"/api/v1/sites/{w.lakeside}", {"name": "Lakeside", "code": "stolen"})),
+    "site of a building": ("body.site_id", lambda w: (
+        "PATCH", f"/api/v1/buildings/{w.b1}", {"name": "B1", "site_id": w.riverside})),
+    "site of a unit": ("body.site_id", lambda w: (
+        "PATCH", f"/api/v1/units/{w.unit_a}", {"layout": "3室", "site_id": w.riverside})),
+    "building of a unit": ("body.building_id", lambda w: (
+        "PATCH", f"/api/v1/units/{w.unit_a}", {"layout": "3室", "building_id": w.b2})),
+    "site of a new unit": ("body.site_id", lambda w: (
+        "POST", "/api/v1/units", {"building_id": w.b1, "number": "9-1", "floor": 1,
+                                  "gross_area": "50", "inner_area": "40",
+                                  "site_id": w.riverside})),
+    "payment on a unit": ("body.paid_at", lambda w: (
+        "PATCH", f"/api/v1/units/{w.unit_a}", {"layout": "3室",
+                                               "paid_at": "2024-01-01T00:00:00Z"})),
+    "ciphertext of a resident": ("body.national_id_cipher", lambda w: (
+        "PATCH", f"/api/v1/residents/{w.alice}", {"name": "张伟",
+                                                  "national_id_cipher": "demo:AAAA"})),
+    "mask of a resident": ("body.national_id_masked", lambda w: (
+        "PATCH", f"/api/v1/residents/{w.alice}", {"name": "张伟",
+                                                  "national_id_masked": "0000**********0000"})),
+    "national id by patch": ("body.national_id", lambda w: (
+        "PATCH", f"/api/v1/residents/{w.bob}", {"name": "李娜",
+                                                "national_id": "110105197906224563"})),
+    "role on a resident": ("body.role", lambda w: (
+        "PATCH", f"/api/v1/residents/{w.alice}", {"phone": "13812345678", "role": "admin"})),
+    "site of a resident": ("body.site_id", lambda w: (
+        "PATCH", f"/api/v1/residents/{w.alice}", {"name": "张伟", "site_id": w.riverside})),
+    "household of a new resident": ("body.household_id", lambda w: (
+        "POST", "/api/v1/residents", {"site_id": w.lakeside, "name": "赵敏",
+                                      "household_id": w.unit_b})),
+    "id of a new resident": ("body.id", lambda w: (
+        "POST", "/api/v1/residents", {"site_id": w.lakeside, "name": "赵敏", "id": w.bob})),
+    "status of a new resident": ("body.status", lambda w: (
+        "POST", "/api/v1/residents", {"site_id": w.lakeside, "name": "赵敏",
+                                      "status": "verified"})),
+    "resident of a residency": ("body.residencies.0.resident_id", lambda w: (
+        "POST", "/api/v1/residents", {"site_id": w.lakeside, "name": "赵敏", "residencies": [
+            {"unit_id": w.unit_a, "relation": "family", "moved_in": "2024-01-01",
+             "resident_id": w.bob}]})),
+    "resident in a residency body": ("body.resident_id", lambda w: (
+        "POST", f"/api/v1/residents/{w.alice}/residencies", {
+            "unit_id": w.unit_c, "relation": "family", "moved_in": "2024-01-01",
+            "resident_id": w.bob})),
+    "moved out on a new residency": ("body.moved_out", lambda w: (
+        "POST", f"/api/v1/residents/{w.alice}/residencies", {
+            "unit_id": w.unit_c, "relation": "family", "moved_in": "2024-01-01",
+            "moved_out": "2023-01-01"})),
+    "status of an ended residency": ("body.status", lambda w: (
+        "POST", f"/api/v1/residencies/{w.residency_bob}/end", {"moved_out": "2030-01-01",
+                                                               "status": "active"})),
+    "password hash of an account": ("body.password_hash", lambda w: (
+        "PATCH", f"/api/v1/staff/{w.accounts['finance']}", {"display_name": "F",
+                                                            "password_hash": "$argon2id$x"})),
+    "username of an account": ("body.username", lambda w: (
+        "PATCH", f"/api/v1/staff/{w.accounts['finance']}", {"display_name": "F",
+                                                            "username": "admin2"})),
+    "resident of an account": ("body.resident_id", lambda w: (
+        "PATCH", f"/api/v1/staff/{w.accounts['finance']}", {"display_name": "F",
+                                                            "resident_id": w.bob})),
+    "active on a new account": ("body.active", lambda w: (
+        "POST", "/api/v1/staff", {"username": "new-desk", "password": "long-enough-pw",
+                                  "role": "service_desk", "grants": [{"site_id": w.lakeside}],
+                                  "active": False})),
+    "password hash of a new account": ("body.password_hash", lambda w: (
+        "POST", "/api/v1/staff", {"username": "new-desk", "password": "long-enough-pw",
+                                  "role": "service_desk", "grants": [{"site_id": w.lakeside}],
+                                  "password_hash": "$argon2id$x"})),
+    "account of a grant": ("body.grants.0.account_id", lambda w: (
+        "POST", "/api/v1/staff", {"username": "new-desk", "password": "long-enough-pw",
+                                  "role": "service_desk",
+                                  "grants": [{"site_id": w.lakeside,
+                                              "account_id": w.accounts["admin"]}]})),
+    "account of a token": ("body.account_id", lambda w: (
+        "POST", "/api/v1/auth/refresh", {"refresh_token": w.refresh_tokens["bob"],
+                                         "account_id": w.accounts["admin"]})),
+    "amount on a reveal": ("body.amount", lambda w: (
+        "POST", f"/api/v1/residents/{w.alice}/reveal", {"reason": "court order 17",
+                                                        "amount": "0.01"})),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+async def test_an_undeclared_field_is_refused_by_name_and_changes_nothing(api: Api,
+                                                                          case: str) -> None:
+    field, build = CASES[case]
+    method, url, body = build(api.world)
+    before = await snapshot(api)
+    response = await api.client.request(method, url, json=body,
+                                        headers=api.world.auth("admin"))
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["field"] == field
+    assert field in {d["field"] for d in error["details"]}
+    assert await snapshot(api) == before
+
+
+async def test_the_same_bodies_without_the_extra_field_are_accepted(api: Api) -> None:
+    """The cases above fail on their one extra field, not on something else in them."""
+    w = api.world
+    failures = []
+    for case, (field, build) in CASES.items():
+        method, url, body = build(w)
+        name = field.rsplit(".", 1)[-1]
+        response = await api.client.request(method, url, json=_without(body, name),
+                                            headers=w.auth("admin"))
+        if response.status_code == 422:
+            failures.append(f"{case}: {response.text}")
+    assert not failures, "\n".join(failures)
+
+
+def _without(body: Any, name: str) -> Any:
+    if isinstance(body, dict):
+        return {k: _without(v, name) for k, v in body.items() if k != name}
+    if isinstance(body, list):
+        return [_without(item, name) for item in body]
+    return body
+
+
+@pytest.mark.parametrize(("field", "value"), [("status", None), ("number", None),
+                                              ("floor", None), ("gross_area", None)])
+async def test_null_for_a_required_unit_field_is_refused(api: Api, field: str,
+                                                         value: None) -> None:
+    before = await snapshot(api)
+    response = await api.client.patch(f"/api/v1/units/{api.world.unit_a}", json={field: value},
+                                      headers=api.world.auth("admin"))
+    assert response.status_code == 422
+    assert response.json()["error"]["field"] == f"body.{field}"
+    assert await snapshot(api) == before
+
+
+async def test_a_resident_cannot_raise_their_own_role(api: Api) -> None:
+    w = api.world
+    before = await snapshot(api, skip=frozenset({"audit_log"}))
+    attempts = [
+        await api.client.patch(f"/api/v1/staff/{w.accounts['alice']}", headers=w.auth("alice"),
+                               json={"role": "admin"}),
+        await api.client.patch(f"/api/v1/residents/{w.alice}", headers=w.auth("alice"),
+                               json={"role": "admin"}),
+    ]
+    assert [r.status_code for r in attempts] == [403, 403]
+    me = (await api.client.get("/api/v1/auth/me", headers=w.auth("alice"))).json()
+    assert me["role"] == "resident"
+    assert await snapshot(api, skip=frozenset({"audit_log"})) == before
