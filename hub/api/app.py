@@ -15,6 +15,9 @@ from hub.api.routers import auth, health, property, residents, staff
 from hub.bootstrap import Hub, bootstrap
 from hub.settings import Settings
 
+# One address (a guard house, an office behind NAT) may sign in many people, but not many
+# times more than one account may try.
+ADDRESS_ATTEMPTS_FACTOR = 5
 ROUTERS = (health.router, auth.router, property.router, residents.router, staff.router)
 
 
@@ -35,7 +38,9 @@ def create_app(settings: Settings, hub: Hub | None = None) -> FastAPI:
         dependencies=[Depends(authorize)],
     )
     app.state.hub = hub or bootstrap(settings)
-    app.state.login_limiter = SlidingWindow(settings.api.login_attempts_per_minute)
+    attempts = settings.api.login_attempts_per_minute
+    app.state.login_limiter = SlidingWindow(attempts)
+    app.state.address_limiter = SlidingWindow(attempts * ADDRESS_ATTEMPTS_FACTOR)
     app.add_middleware(BodySizeLimit, max_bytes=settings.api.max_body_bytes)
     errors.install(app)
     for router in ROUTERS:

@@ -70,7 +70,8 @@ async def _http(request: Request, err: HTTPException) -> JSONResponse:
     codes = {404: "not_found", 405: "method_not_allowed", 413: "too_large",
              429: "too_many_requests", 401: "unauthenticated", 403: "forbidden"}
     return error_response(err.status_code, codes.get(err.status_code, "http_error"),
-                          str(err.detail), headers=getattr(err, "headers", None))
+                          str(err.detail), "body" if err.status_code == 413 else None,
+                          headers=getattr(err, "headers", None))
 
 
 async def _database_down(request: Request, err: Exception) -> JSONResponse:

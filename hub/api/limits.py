@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections import defaultdict, deque
+from collections import OrderedDict, deque
 
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -78,19 +78,26 @@ class BodySizeLimit:
 
 
 class SlidingWindow:
-    """At most `limit` events per key in the last `window` seconds (per process)."""
+    """At most `limit` events per key in the last `window` seconds (per process).
+
+    Memory is bounded by `max_keys`: past it, the key used least recently is forgotten, so a
+    flood of made-up keys cannot wipe the counts of the keys under attack.
+    """
 
     def __init__(self, limit: int, window: float = 60.0, max_keys: int = 100_000) -> None:
         self.limit = limit
         self.window = window
         self.max_keys = max_keys
-        self._hits: defaultdict[str, deque[float]] = defaultdict(deque)
+        self._hits: OrderedDict[str, deque[float]] = OrderedDict()
 
     def allow(self, key: str, now: float | None = None) -> bool:
         now = time.monotonic() if now is None else now
-        if len(self._hits) > self.max_keys:
-            self._hits.clear()  # bounded memory beats perfect accounting under a flood
-        hits = self._hits[key]
+        hits = self._hits.get(key)
+        if hits is None:
+            hits = self._hits[key] = deque()
+            if len(self._hits) > self.max_keys:
+                self._hits.popitem(last=False)
+        self._hits.move_to_end(key)
         while hits and hits[0] <= now - self.window:
             hits.popleft()
         if len(hits) >= self.limit:

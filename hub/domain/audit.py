@@ -17,6 +17,7 @@ class AuditAction(StrEnum):
     ROLE_CHANGED = "role_changed"
     ACCOUNT_CREATED = "account_created"
     ACCOUNT_DISABLED = "account_disabled"
+    PASSWORD_RESET = "password_reset"  # noqa: S105 - an action's name, not a password
     PII_REVEALED = "pii_revealed"
     CONFIG_CHANGED = "config_changed"
     PII_KEY_ROTATED = "pii_key_rotated"

@@ -108,6 +108,30 @@ async def create_account(cmd: CreateAccount, uow: UnitOfWork, clock: Clock) -> i
 async def update_account(cmd: UpdateAccount, uow: UnitOfWork, clock: Clock) -> None:
     account = await _visible_account(uow, cmd.actor, cmd.account_id)
     target = f"account:{account.id}"
+    changed = await _change_role_and_grants(cmd, uow, account)
+    if changed:  # one request, one role change: a single row for role and grants together
+        uow.audit(entry_by(cmd.actor, clock(), AuditAction.ROLE_CHANGED, target, changed))
+    if cmd.display_name is not None:
+        account.display_name = cmd.display_name
+    if cmd.password is not None:
+        _password_acceptable(cmd.password)
+        account.password_hash = hash_password(cmd.password)
+        # A reset usually follows a leak: every session of the account ends with it.
+        for login_session in await uow.find(AuthSession, account_id=account.id):
+            login_session.revoke(clock())
+        uow.audit(entry_by(cmd.actor, clock(), AuditAction.PASSWORD_RESET, target))
+    if cmd.active is not None and cmd.active != account.active:
+        if account.id == cmd.actor.account_id:
+            raise Invalid("you cannot disable your own account", field="active")
+        account.active = cmd.active
+        if not cmd.active:
+            uow.audit(entry_by(cmd.actor, clock(), AuditAction.ACCOUNT_DISABLED, target))
+    await uow.commit()
+
+
+async def _change_role_and_grants(cmd: UpdateAccount, uow: UnitOfWork,
+                                  account: Account) -> dict[str, str]:
+    """Apply the role and grant changes; return what changed, for one audit row."""
     changed: dict[str, str] = {}
     if cmd.role is not None and cmd.role != account.role:
         if Role.ADMIN in (cmd.role, account.role) and not cmd.actor.all_sites:
@@ -123,20 +147,7 @@ async def update_account(cmd: UpdateAccount, uow: UnitOfWork, clock: Clock) -> N
         if sorted(map(_grant_text, grants)) != sorted(map(_grant_text, account.grants)):
             changed["grants"] = ",".join(_grant_text(g) for g in grants)
         account.grants = grants
-    if changed:  # one request, one role change: a single row for role and grants together
-        uow.audit(entry_by(cmd.actor, clock(), AuditAction.ROLE_CHANGED, target, changed))
-    if cmd.display_name is not None:
-        account.display_name = cmd.display_name
-    if cmd.password is not None:
-        _password_acceptable(cmd.password)
-        account.password_hash = hash_password(cmd.password)
-    if cmd.active is not None and cmd.active != account.active:
-        if account.id == cmd.actor.account_id:
-            raise Invalid("you cannot disable your own account", field="active")
-        account.active = cmd.active
-        if not cmd.active:
-            uow.audit(entry_by(cmd.actor, clock(), AuditAction.ACCOUNT_DISABLED, target))
-    await uow.commit()
+    return changed
 
 
 async def record_denial(cmd: RecordDenial, uow: UnitOfWork, clock: Clock) -> None:

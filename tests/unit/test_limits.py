@@ -54,11 +54,20 @@ def test_retry_after_is_at_least_one_second() -> None:
     assert window.retry_after(KEY, now=500) == 1
 
 
-def test_too_many_keys_resets_the_table() -> None:
+def test_too_many_keys_forgets_the_least_recently_used_only() -> None:
     window = SlidingWindow(limit=1, window=60, max_keys=3)
     for n in range(3):
         assert window.allow(f"10.0.0.{n}|x", now=0)
-    assert not window.allow("10.0.0.2|x", now=1)  # at the bound, counts are kept
-    assert window.allow("10.0.0.3|x", now=1)  # one key over the bound
-    # The next call finds the table too big: memory stays bounded, old counts are forgotten.
-    assert window.allow("10.0.0.0|x", now=1)
+    assert not window.allow("10.0.0.0|x", now=1)  # now the most recently used key
+    assert window.allow("10.0.0.3|x", now=1)  # one key over the bound: 10.0.0.1 is forgotten
+    assert not window.allow("10.0.0.0|x", now=2)  # the key under attack keeps its count
+    assert not window.allow("10.0.0.2|x", now=2)
+    assert window.allow("10.0.0.1|x", now=2)  # forgotten, so counted afresh
+
+
+def test_a_flood_of_made_up_keys_does_not_reset_the_attacked_key() -> None:
+    window = SlidingWindow(limit=1, window=60, max_keys=100)
+    assert window.allow("attacker|manager", now=0)
+    for n in range(1000):
+        window.allow(f"attacker|user{n}", now=1)
+        assert not window.allow("attacker|manager", now=1)

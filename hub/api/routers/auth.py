@@ -19,10 +19,12 @@ router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 async def login(request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()],
                 bus: BusDep) -> TokenOut:
     client = request.client.host if request.client else "unknown"
-    limiter, key = request.app.state.login_limiter, f"{client}|{form.username}"
-    if not limiter.allow(key):
-        raise TooManyAttempts("too many sign-in attempts; wait a minute", field="username",
-                              retry_after=limiter.retry_after(key))
+    # Per account from one address, and per address across accounts (password spraying).
+    for limiter, key in ((request.app.state.login_limiter, f"{client}|{form.username}"),
+                         (request.app.state.address_limiter, client)):
+        if not limiter.allow(key):
+            raise TooManyAttempts("too many sign-in attempts; wait a minute",
+                                  field="username", retry_after=limiter.retry_after(key))
     tokens = await bus.handle(Login(form.username, form.password))
     return TokenOut(access_token=tokens.access_token, refresh_token=tokens.refresh_token,
                     expires_in=tokens.expires_in)

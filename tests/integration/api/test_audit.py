@@ -58,6 +58,10 @@ HIGH_RISK: dict[str, tuple[Action, int, str, Callable[[World], str]]] = {
                                                       headers=api.world.auth("manager"),
                                                       json={"active": False}), 204,
                          "account_disabled", lambda w: f"account:{w.accounts['guard']}"),
+    "password reset": (lambda api: api.client.patch(_staff(api, "guard"),
+                                                    headers=api.world.auth("manager"),
+                                                    json={"password": NEW_PASSWORD}), 204,
+                       "password_reset", lambda w: f"account:{w.accounts['guard']}"),
     "national ID revealed": (lambda api: api.client.post(
         f"/api/v1/residents/{api.world.bob}/reveal", headers=api.world.auth("manager"),
         json={"reason": "tenancy dispute 2024-07"}), 200, "pii_revealed",
@@ -149,6 +153,7 @@ async def test_all_high_risk_actions_together_leave_no_personal_data_in_the_log(
         expected.append(action)
     await api.client.patch(f"/api/v1/staff/{api.world.accounts['bob']}",
                            headers=api.world.auth("admin"), json={"password": NEW_PASSWORD})
+    expected.append("password_reset")
     rows = await audit_rows(api)
     text = json.dumps(rows, default=str, ensure_ascii=False)
     assert sorted(r["action"] for r in rows[-len(expected):]) == sorted(expected)

@@ -234,3 +234,24 @@ async def test_the_login_limit_does_not_lock_out_other_accounts(strict_api: Api)
     for n in range(4):
         await login(api.client, "admin", f"guess-{n}")
     assert (await login(api.client, "manager")).status_code == 200
+
+
+async def test_one_address_spraying_many_accounts_is_limited(strict_api: Api) -> None:
+    api = strict_api  # 3 attempts per account, 15 per address, per minute
+    answers = [(await login(api.client, f"user-{n}", "spring2026")).status_code
+               for n in range(16)]
+    assert answers[:15] == [401] * 15
+    assert answers[15] == 429
+
+
+async def test_a_password_reset_ends_every_session_of_the_account(api: Api) -> None:
+    w = api.world
+    reset = await api.client.patch(f"/api/v1/staff/{w.accounts['guard']}",
+                                   headers=w.auth("manager"),
+                                   json={"password": "a-brand-new-passphrase"})
+    assert reset.status_code == 204
+    assert (await api.client.get("/api/v1/auth/me", headers=w.auth("guard"))).status_code == 401
+    refreshed = await api.client.post("/api/v1/auth/refresh",
+                                      json={"refresh_token": w.refresh_tokens["guard"]})
+    assert refreshed.status_code == 401
+    assert (await login(api.client, "guard", "a-brand-new-passphrase")).status_code == 200
