@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any, Protocol, Self, TypeVar
 
 from hub.domain.audit import AuditEntry
+from hub.domain.device_commands import CommandStatus, DeviceCommand
+from hub.domain.observations import Observation, Rejected
 
 T = TypeVar("T")
 
 Clock = Callable[[], datetime]
+
+# What a device adapter hands decoded messages to. It may wait (backpressure) but not fail.
+Emit = Callable[[Observation | Rejected], Awaitable[None]]
+
+
+class DeviceGateway(Protocol):
+    """Routes a command to the adapter that owns the device and reports what became of it."""
+
+    async def send(self, command: DeviceCommand) -> CommandStatus: ...
 
 
 class UnitOfWork(Protocol):

@@ -1,10 +1,12 @@
-"""The device and asset registry. The devices and facilities issues fill in behaviour."""
+"""The device and asset registry: what a device is, where it is, how it is reached."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
+from hub.domain.errors import Invalid
 from hub.domain.property import check_code
 
 
@@ -15,6 +17,22 @@ class DeviceKind(StrEnum):
     CAMERA = "camera"
     DOOR = "door"
     METER = "meter"
+
+
+class Protocol(StrEnum):
+    MQTT = "mqtt"
+    MODBUS = "modbus"
+
+
+class Approval(StrEnum):
+    """Unknown devices that announce themselves wait as PENDING until staff approve them."""
+
+    PENDING = "pending"
+    ACTIVE = "active"
+    DISABLED = "disabled"
+
+
+DEFAULT_TIMEOUT_S = 300
 
 
 @dataclass(eq=False)
@@ -32,12 +50,43 @@ class Asset:
 
 @dataclass(eq=False)
 class Device:
+    """`code` is the device id of the MQTT topic, unique in its site.
+
+    `connection` holds how a Modbus device is reached ({"host", "port", "unit"}) and is empty
+    for MQTT devices, which reach the hub; `register_map` names a map in config/registers.
+    """
+
     site_id: int
     code: str
     kind: str
     building_id: int | None = None
     asset_id: int | None = None
+    name: str = ""
+    floor: int | None = None
+    protocol: Protocol = Protocol.MQTT
+    connection: dict[str, Any] = field(default_factory=dict)
+    register_map: str | None = None
+    poll_period_s: float = 1.0
+    timeout_s: int = DEFAULT_TIMEOUT_S
+    approval: Approval = Approval.ACTIVE
+    tags: list[str] = field(default_factory=list)
     id: int | None = None
 
     def __post_init__(self) -> None:
         check_code(self.code)
+        check_code(self.kind, "kind")
+        if self.timeout_s < 5:
+            raise Invalid("timeout_s must be at least 5 seconds", field="timeout_s")
+        if self.protocol == Protocol.MODBUS:
+            if not self.register_map:
+                raise Invalid("a Modbus device needs register_map", field="register_map")
+            if not {"host", "port"} <= set(self.connection):
+                raise Invalid("a Modbus device needs connection.host and connection.port",
+                              field="connection")
+            if not 0.1 <= self.poll_period_s <= 3600:
+                raise Invalid("poll_period_s must be between 0.1 and 3600",
+                              field="poll_period_s")
+
+    @property
+    def trusted(self) -> bool:
+        return self.approval == Approval.ACTIVE

@@ -10,7 +10,7 @@ from hub.domain.audit import AuditEntry
 from hub.domain.property import Building, Site, Unit
 from hub.domain.registry import Asset, Device
 from hub.domain.residents import Residency, Resident
-from hub.store import tables
+from hub.store import device_tables, tables
 
 mapper_registry = registry(metadata=tables.metadata)
 _started = False
@@ -34,7 +34,7 @@ def start_mappers() -> None:
     mapper_registry.map_imperatively(AuthSession, tables.auth_sessions)
     mapper_registry.map_imperatively(AuditEntry, tables.audit_log)
     mapper_registry.map_imperatively(Asset, tables.assets)
-    mapper_registry.map_imperatively(Device, tables.devices)
+    mapper_registry.map_imperatively(Device, device_tables.devices)
 
 
 def _audit_is_append_only(session: Session, _context: object, _instances: object) -> None:

@@ -141,15 +141,4 @@ assets = Table(
     UniqueConstraint("site_id", "code"),
 )
 
-devices = Table(
-    "devices", metadata,
-    Column("id", Integer, primary_key=True),
-    Column("site_id", ForeignKey("sites.id"), nullable=False),
-    Column("code", String(63), nullable=False),
-    Column("kind", String(32), nullable=False),
-    Column("building_id", ForeignKey("buildings.id"), nullable=True),
-    Column("asset_id", ForeignKey("assets.id"), nullable=True),
-    UniqueConstraint("site_id", "code"),
-)
-
 Index("ix_units_site_building", units.c.site_id, units.c.building_id)

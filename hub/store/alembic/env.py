@@ -9,7 +9,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from hub.store.db import make_engine
-from hub.store.tables import metadata
+from hub.store.schema import metadata
 from hub.store.types import EnumText, UtcDateTime
 
 config = context.config

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Connection
 
 from hub.store.db import make_engine
 from hub.store.migrate import downgrade, upgrade_async
-from hub.store.tables import metadata
+from hub.store.schema import metadata
 
 EVERY_TABLE = set(metadata.tables)
 

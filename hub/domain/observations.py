@@ -1,0 +1,116 @@
+"""What devices tell the hub, once an adapter has decoded it: plain, typed, validated values.
+
+Adapters (MQTT, Modbus) produce these; the ingestion service stores them and raises events.
+Nothing here knows about topics, registers or bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+Scalar = float | int | bool | str
+
+
+@dataclass(frozen=True)
+class DeviceKey:
+    """A device as the outside world names it: `estate/{site}/{kind}/{device}/...`."""
+
+    site: str
+    kind: str
+    device: str
+
+    def __str__(self) -> str:
+        return f"{self.site}/{self.kind}/{self.device}"
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """Where a message came from and when. `seq` (with `boot`) de-duplicates it; a message
+    without `seq` is accepted but cannot be de-duplicated."""
+
+    key: DeviceKey
+    received_at: datetime
+    ts: datetime | None = None
+    seq: int | None = None
+    boot: str = ""
+
+    @property
+    def deduplicable(self) -> bool:
+        return self.seq is not None
+
+
+@dataclass(frozen=True)
+class Telemetry:
+    envelope: Envelope
+    metrics: Mapping[str, Scalar]
+
+
+@dataclass(frozen=True)
+class Fault:
+    envelope: Envelope
+    code: str
+    active: bool
+    detail: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PlateRead:
+    envelope: Envelope
+    lane: str
+    direction: str  # "in" | "out"
+    plate: str | None
+    color: str | None
+    confidence: float | None
+    image: bytes | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class CredentialPresented:
+    envelope: Envelope
+    credential: str = field(repr=False)  # "QR:..." | "CARD:..."
+
+
+@dataclass(frozen=True)
+class VehiclePassed:
+    envelope: Envelope
+    lane: str | None = None
+
+
+@dataclass(frozen=True)
+class BarrierChanged:
+    envelope: Envelope
+    state: str  # "open" | "closed" | "stuck"
+
+
+@dataclass(frozen=True)
+class StatusReported:
+    """The retained `status` topic (also the last will): "online" or "offline"."""
+
+    envelope: Envelope
+    online: bool
+
+
+@dataclass(frozen=True)
+class CommandAcknowledged:
+    envelope: Envelope
+    command_id: str
+    ok: bool
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A message that could not be accepted; it goes to the dead letters with its reason."""
+
+    topic: str
+    reason: str
+    excerpt: str
+    received_at: datetime
+    key: DeviceKey | None = None
+
+
+Observation = (Telemetry | Fault | PlateRead | CredentialPresented | VehiclePassed
+               | BarrierChanged | StatusReported | CommandAcknowledged)

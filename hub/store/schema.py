@@ -1,0 +1,8 @@
+"""Every table, registered on one MetaData: import `metadata` from here, not from the parts."""
+
+from __future__ import annotations
+
+from hub.store import device_tables
+from hub.store.tables import metadata
+
+__all__ = ["device_tables", "metadata"]
