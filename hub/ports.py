@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Protocol, Self, TypeVar
 
@@ -14,8 +14,16 @@ T = TypeVar("T")
 
 Clock = Callable[[], datetime]
 
-# What a device adapter hands decoded messages to. It may wait (backpressure) but not fail.
-Emit = Callable[[Observation | Rejected], Awaitable[None]]
+# Called once the message it belongs to is durably stored (or dead-lettered): only then may an
+# MQTT adapter acknowledge it to the broker, so a crash before that means redelivery, not loss.
+Ack = Callable[[], None]
+
+
+class Ingest(Protocol):
+    """Where device adapters hand decoded messages. `put` may wait (backpressure); it never
+    raises for a bad message, which becomes a dead letter instead."""
+
+    async def put(self, item: Observation | Rejected, ack: Ack | None = None) -> None: ...
 
 
 class DeviceGateway(Protocol):

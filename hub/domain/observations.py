@@ -112,5 +112,16 @@ class Rejected:
     key: DeviceKey | None = None
 
 
+@dataclass(frozen=True)
+class Sample:
+    """One stored telemetry value: numbers and booleans in `value`, enumerations in `text`."""
+
+    device_id: int
+    metric: str
+    at: datetime
+    value: float | None = None
+    text: str | None = None
+
+
 Observation = (Telemetry | Fault | PlateRead | CredentialPresented | VehiclePassed
                | BarrierChanged | StatusReported | CommandAcknowledged)
