@@ -8,7 +8,7 @@ from typing import Any, Protocol, Self, TypeVar
 
 from hub.domain.audit import AuditEntry
 from hub.domain.device_commands import CommandStatus, DeviceCommand
-from hub.domain.observations import Observation, Rejected
+from hub.domain.observations import Observation, Rejected, Sample
 
 T = TypeVar("T")
 
@@ -49,3 +49,10 @@ class UnitOfWork(Protocol):
     def audit(self, entry: AuditEntry) -> None: ...
     def emit(self, event: object) -> None: ...
     def collect_events(self) -> list[object]: ...
+
+
+class TelemetryExport(Protocol):
+    """A copy of stored telemetry for an outside time-series store (InfluxDB). `offer` never
+    blocks ingestion: an exporter buffers (bounded), retries, and counts what it drops."""
+
+    def offer(self, samples: Sequence[Sample]) -> None: ...
