@@ -79,6 +79,51 @@ class MqttSettings(_Section):
     url: str = ""  # empty: `hub demo` embeds a broker; `hub run` needs one
 
 
+class TelemetrySettings(_Section):
+    """Rollups and retention of stored telemetry (hub.telemetry.jobs)."""
+
+    raw_retention_days: int = Field(default=7, ge=1, le=3650)
+    minute_retention_days: int = Field(default=90, ge=1, le=3650)
+    rollup_interval_s: float = Field(default=60.0, ge=1.0, le=3600.0)
+    retention_interval_s: float = Field(default=3600.0, ge=10.0, le=86_400.0)
+    delete_chunk_rows: int = Field(default=5000, ge=100, le=1_000_000)
+
+    @model_validator(mode="after")
+    def _rollups_outlive_raw_rows(self) -> TelemetrySettings:
+        # 1-hour buckets are rebuilt from 1-minute ones, which must still be there.
+        if self.minute_retention_days < self.raw_retention_days:
+            raise ValueError("minute_retention_days must be at least raw_retention_days")
+        return self
+
+
+class InfluxSettings(_Section):
+    """Optional copy of telemetry to InfluxDB v2 (hub.telemetry.influx); empty url: off."""
+
+    url: str = ""
+    org: str = ""
+    bucket: str = ""
+    token: SecretStr = SecretStr("")
+    batch_size: int = Field(default=5000, ge=1, le=100_000)
+    flush_interval_s: float = Field(default=1.0, ge=0.05, le=60.0)
+    buffer_max: int = Field(default=100_000, ge=1, le=10_000_000)
+    timeout_s: float = Field(default=10.0, ge=0.5, le=120.0)
+
+    @model_validator(mode="after")
+    def _complete_when_enabled(self) -> InfluxSettings:
+        if not self.url:
+            return self
+        if not self.url.startswith(("http://", "https://")):
+            raise ValueError("url must start with http:// or https://")
+        missing = [k for k in ("org", "bucket") if not getattr(self, k)]
+        if not self.token.get_secret_value():
+            missing.append("token")
+        if missing:
+            raise ValueError(f"{', '.join(missing)} must be set when url is set")
+        if self.buffer_max < self.batch_size:
+            raise ValueError("buffer_max must be at least batch_size")
+        return self
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX, env_nested_delimiter=ENV_NESTING, extra="forbid", frozen=True,
@@ -91,6 +136,8 @@ class Settings(BaseSettings):
     api: ApiSettings = ApiSettings()
     security: SecuritySettings = SecuritySettings()
     mqtt: MqttSettings = MqttSettings()
+    telemetry: TelemetrySettings = TelemetrySettings()
+    influx: InfluxSettings = InfluxSettings()
 
     @model_validator(mode="before")
     @classmethod

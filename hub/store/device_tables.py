@@ -111,6 +111,8 @@ def _rollup(name: str) -> Table:
 
 
 telemetry_1m = _rollup("telemetry_1m")
+# Retention deletes old minute buckets by time, oldest first (hub.store.telemetry).
+Index("ix_telemetry_1m_bucket", telemetry_1m.c.bucket)
 telemetry_1h = _rollup("telemetry_1h")
 
 dead_letters = Table(

@@ -154,6 +154,8 @@ def upgrade() -> None:
         name=op.f('fk_telemetry_1m_device_id_devices'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('device_id', 'metric', 'bucket', name=op.f('pk_telemetry_1m'))
     )
+    with op.batch_alter_table('telemetry_1m', schema=None) as batch_op:
+        batch_op.create_index('ix_telemetry_1m_bucket', ['bucket'], unique=False)
     # Existing rows (none are expected, but a migration must not assume) get defaults.
     with op.batch_alter_table('devices', schema=None) as batch_op:
         batch_op.add_column(sa.Column('name', sa.String(length=200), nullable=False,
