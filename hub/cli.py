@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
+from hub.devices.mosquitto_cli import mosquitto_app
 from hub.settings import ConfigError, Settings, load_settings
 
 app = typer.Typer(help="Estate Hub: devices, work orders, billing, parking, and one API.",
@@ -25,6 +26,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(config_app, name="config")
 app.add_typer(pii_app, name="pii")
+app.add_typer(mosquitto_app, name="mosquitto")
 
 DEFAULT_CONFIG = Path("config/hub.toml")
 ConfigOption = Annotated[Path | None, typer.Option(
