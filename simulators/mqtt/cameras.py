@@ -1,0 +1,132 @@
+"""A simulated plate camera: `plate` events from vehicles arriving (an `in` lane) and leaving
+(an `out` lane), with the habits of real ones: the same vehicle read again within a few
+seconds, and now and then one character misread.
+
+The cameras of a site share one `Vehicles` pool, so that a vehicle leaves only after it came
+in. `image_source` is the hook of the plate-recognition work: when it returns a JPEG, the
+camera sends the picture (`image`, base64, at most 48 KiB) and no plate of its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import random
+from collections.abc import Callable, Iterable
+from typing import Any, ClassVar
+
+from simulators.mqtt.device import Link, SimulatedDevice
+
+ImageSource = Callable[[str, str], bytes | None]  # (plate, color) -> JPEG bytes, or None
+MISREAD = "misread"
+PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
+# Pairs recognisers confuse; I and O never occur on a plate, which is why a misread shows.
+CONFUSABLE = {"0": "D", "D": "0", "8": "B", "B": "8", "2": "Z", "Z": "2", "1": "I", "I": "1"}
+MAX_REPEATS = 2
+
+
+def plate_color(plate: str) -> str:
+    """Blue for the 7 characters of an ordinary plate, green for the 8 of a new-energy one."""
+    return "green" if len(plate) == 8 else "blue"
+
+
+def misread(plate: str, rng: random.Random) -> str:
+    """The plate with one character read wrong: a confusable letter or digit, or the
+    province character."""
+    positions = [i for i, ch in enumerate(plate) if i > 0 and ch in CONFUSABLE]
+    if positions and rng.random() < 0.75:
+        i = rng.choice(positions)
+        return plate[:i] + CONFUSABLE[plate[i]] + plate[i + 1:]
+    return rng.choice([p for p in PROVINCES if p != plate[0]]) + plate[1:]
+
+
+class Vehicles:
+    """The vehicles of one site: residents' and visitors', and which of them are inside."""
+
+    def __init__(self, residents: Iterable[str], visitors: Iterable[str] = (), *,
+                 visitor_share: float = 0.3, rng: random.Random | None = None) -> None:
+        self.residents = [p.replace(" ", "") for p in residents]
+        self.visitors = [p.replace(" ", "") for p in visitors]
+        self.visitor_share = visitor_share
+        self.inside: set[str] = set()
+        self._rng = rng or random.Random()  # noqa: S311 - a simulation, not a secret
+
+    def arriving(self) -> str | None:
+        first, second = self.residents, self.visitors
+        if self._rng.random() < self.visitor_share:
+            first, second = second, first
+        outside = [p for p in first if p not in self.inside] or \
+                  [p for p in second if p not in self.inside]
+        if not outside:
+            return None
+        plate = self._rng.choice(outside)
+        self.inside.add(plate)
+        return plate
+
+    def leaving(self) -> str | None:
+        if not self.inside:
+            return None
+        plate = self._rng.choice(sorted(self.inside))
+        self.inside.discard(plate)
+        return plate
+
+
+class PlateCamera(SimulatedDevice):
+    kind: ClassVar[str] = "camera"
+    faults: ClassVar[frozenset[str]] = SimulatedDevice.faults | {MISREAD}
+
+    def __init__(self, site: str, device: str, link: Link, *, vehicles: Vehicles,
+                 lane: str = "main", direction: str = "in", per_minute: float = 2.0,
+                 repeat_probability: float = 0.3, misread_probability: float = 0.05,
+                 image_source: ImageSource | None = None, **options: Any) -> None:
+        options.setdefault("period_s", 60.0)
+        super().__init__(site, device, link, **options)
+        if direction not in ("in", "out"):
+            raise ValueError(f"direction must be in or out, not {direction!r}")
+        self.vehicles, self.lane, self.direction = vehicles, lane, direction
+        self.per_minute = per_minute
+        self.repeat_probability, self.misread_probability = repeat_probability, misread_probability
+        self.image_source = image_source
+        self.reads = 0
+
+    def metrics(self) -> dict[str, Any]:
+        return {"reads": self.reads}
+
+    async def behave(self) -> None:
+        async with asyncio.TaskGroup() as group:
+            group.create_task(super().behave())
+            group.create_task(self._traffic())
+
+    async def _traffic(self) -> None:
+        if self.per_minute <= 0:
+            return
+        while True:
+            await asyncio.sleep(self.rng.expovariate(self.per_minute / 60))
+            plate = self.vehicles.arriving() if self.direction == "in" else \
+                self.vehicles.leaving()
+            if plate is not None:
+                await self.see(plate)
+
+    async def see(self, plate: str) -> None:
+        """One vehicle in front of the camera: a read, perhaps repeated a moment later."""
+        await self._read(plate)
+        for _ in range(MAX_REPEATS):
+            if self.rng.random() >= self.repeat_probability:
+                break
+            await asyncio.sleep(self.rng.uniform(0.3, 3.0))
+            await self._read(plate)
+
+    async def _read(self, plate: str) -> None:
+        self.reads += 1
+        color = plate_color(plate)
+        image = self.image_source(plate, color) if self.image_source else None
+        if image is not None:
+            await self.event("plate", lane=self.lane, direction=self.direction, plate=None,
+                             color=None, confidence=None,
+                             image=base64.b64encode(image).decode("ascii"))
+            return
+        wrong = MISREAD in self.active_faults or self.rng.random() < self.misread_probability
+        confidence = self.rng.uniform(0.55, 0.8) if wrong else self.rng.uniform(0.9, 0.99)
+        await self.event("plate", lane=self.lane, direction=self.direction,
+                         plate=misread(plate, self.rng) if wrong else plate, color=color,
+                         confidence=round(confidence, 2))
