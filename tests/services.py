@@ -8,6 +8,7 @@ with the reason; under `CI=true` it fails instead, so that a green CI run means 
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 from functools import cache
 from urllib.parse import urlsplit
@@ -20,6 +21,10 @@ SERVICES = {
     "mqtt": ("ESTATE_TEST_MQTT_URL", 1883),
 }
 CONNECT_TIMEOUT_S = 2.0
+# Servers a test starts itself: the variable names the binary, else it is looked up on PATH.
+BINARIES = {
+    "victoria-metrics": ("ESTATE_TEST_VICTORIA_METRICS", "victoria-metrics"),
+}
 
 
 def require_service(name: str) -> str:
@@ -32,6 +37,15 @@ def require_service(name: str) -> str:
     if problem:
         _unavailable(f"{name}: {variable} does not answer ({problem})")
     return url
+
+
+def require_binary(name: str) -> str:
+    """The binary's path, or skip (fail under CI=true) with a reason that says what to do."""
+    variable, command = BINARIES[name]
+    path = shutil.which(os.environ.get(variable, "").strip() or command)
+    if path is None:
+        _unavailable(f"{name}: install it (apt-get install {name}) or set {variable}")
+    return str(path)
 
 
 def in_ci() -> bool:
