@@ -1,0 +1,1 @@
+"""Device adapters against real services: MQTT broker, Modbus simulators."""
