@@ -4,7 +4,9 @@ retained, then the device's `cmd/ack` awaited with a timeout.
 The gateway keeps its own connection with a plain (not shared) subscription to `cmd/ack`:
 with several workers on one shared subscription the ack of a command may reach any of them,
 but it must reach the one whose `send` is waiting. The shared subscription of the adapter
-still hands every ack to the Ingest, which stores the outcome.
+still hands every ack to the Ingest, which stores the outcome. Its own connection needs its
+own client id (and, with the shipped `use_username_as_clientid`, its own broker account):
+two connections with one id evict each other (mosquitto#631).
 """
 
 from __future__ import annotations
@@ -48,8 +50,7 @@ class MqttGateway:
         self._clock = clock
         self._ack_timeout_s = ack_timeout_s
         self._contract = contract
-        self._client_id = f"{config.client_id}-cmd"
-        self._link = Link(name, config, self._client_id, health)
+        self._link = Link(name, config, health)
         self._backoff = config.backoff()
         self._client: aiomqtt.Client | None = None
         self._ready = asyncio.Event()
@@ -63,8 +64,7 @@ class MqttGateway:
     def _connect(self) -> aiomqtt.Client:
         # Acks that arrive during a short reconnect wait in the session; none outlives a
         # command, so the session need not outlive the longest command either.
-        return make_client(self._config, client_id=self._client_id,
-                           session_expiry_s=int(MAX_LIFETIME.total_seconds()))
+        return make_client(self._config, session_expiry_s=int(MAX_LIFETIME.total_seconds()))
 
     async def _serve(self, client: aiomqtt.Client) -> None:
         self._client = client

@@ -49,7 +49,7 @@ class MqttAdapter:
         self._clock = clock
         self._contract = contract
         self._filters = inbound_filters(config.sites, config.shared_group)
-        self._link = Link(name, config, config.client_id, health)
+        self._link = Link(name, config, health)
         self._backoff = config.backoff()
         self._overflow_at_connect = 0
 
@@ -62,8 +62,7 @@ class MqttAdapter:
                              self._backoff)
 
     def _connect(self) -> aiomqtt.Client:
-        client = make_client(self._config, client_id=self._config.client_id,
-                             session_expiry_s=self._config.session_expiry_s,
+        client = make_client(self._config, session_expiry_s=self._config.session_expiry_s,
                              queue_type=_counting_queue(self._link.stats),
                              max_queued=self._config.incoming_queue
                              or self._config.receive_maximum + QOS0_HEADROOM)

@@ -77,7 +77,7 @@ class MqttConfig:
         return Backoff(base=self.backoff_base_s, cap=self.backoff_cap_s)
 
 
-def make_client(config: MqttConfig, *, client_id: str, session_expiry_s: int,
+def make_client(config: MqttConfig, *, session_expiry_s: int,
                 queue_type: type[asyncio.Queue[aiomqtt.Message]] | None = None,
                 max_queued: int = 0) -> aiomqtt.Client:
     """An MQTT 5 client that resumes its session (clean start off), so QoS 1 messages that
@@ -89,7 +89,7 @@ def make_client(config: MqttConfig, *, client_id: str, session_expiry_s: int,
     password = config.password or (unquote(parts.password) if parts.password else None)
     return aiomqtt.Client(
         parts.hostname or "127.0.0.1", config.port,
-        identifier=client_id, protocol=aiomqtt.ProtocolVersion.V5,
+        identifier=config.client_id, protocol=aiomqtt.ProtocolVersion.V5,
         username=config.username or (unquote(parts.username) if parts.username else None),
         password=password, keepalive=config.wire_keepalive_s,
         timeout=config.connect_timeout_s,
@@ -143,12 +143,11 @@ class LinkStats:
 class Link:
     """The state of one connection as logs and /health see it."""
 
-    def __init__(self, name: str, config: MqttConfig, client_id: str,
-                 health: HealthBoard) -> None:
+    def __init__(self, name: str, config: MqttConfig, health: HealthBoard) -> None:
         self.name = name
         self.stats = LinkStats()
-        self._where = f"mqtt://{config.where} as {client_id}"
-        self._client_id = client_id
+        self._where = f"mqtt://{config.where} as {config.client_id}"
+        self._client_id = config.client_id
         self._health = health
         self._down_since: float | None = None
         self._up_since = 0.0

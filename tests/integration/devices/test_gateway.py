@@ -82,7 +82,7 @@ async def device(url: str, key: DeviceKey, **behaviour: Any) -> AsyncIterator[Fa
 @asynccontextmanager
 async def gateway(url: str, site: str, ack_timeout_s: float = 0.5
                   ) -> AsyncIterator[MqttGateway]:
-    config = MqttConfig(url=url, client_id=f"hub-{site}", sites=(site,), session_expiry_s=60,
+    config = MqttConfig(url=url, client_id=f"hub-{site}-cmd", sites=(site,), session_expiry_s=60,
                         backoff_base_s=0.1, backoff_cap_s=0.5, connect_timeout_s=2.0)
     commands = MqttGateway(config, HealthBoard(), now, ack_timeout_s=ack_timeout_s)
     task = asyncio.create_task(commands.run())

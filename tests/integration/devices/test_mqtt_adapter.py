@@ -75,7 +75,7 @@ async def test_aiomqtt_still_exposes_its_paho_client_for_manual_acks() -> None:
     # The adapter reaches aiomqtt's private `_client` to acknowledge after commit; an aiomqtt
     # upgrade that renames it must fail here, not silently acknowledge on receipt.
     client = make_client(MqttConfig(url="mqtt://127.0.0.1:1", client_id="pin-check"),
-                         client_id="pin-check", session_expiry_s=60)
+                         session_expiry_s=60)
 
     assert isinstance(paho_client(client), paho.Client)
     assert callable(paho_client(client).manual_ack_set) and callable(paho_client(client).ack)
