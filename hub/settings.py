@@ -124,6 +124,21 @@ class InfluxSettings(_Section):
         return self
 
 
+class IngestSettings(_Section):
+    """The ingestion pipeline (hub.ingest) and the device registry file."""
+
+    queue_size: int = Field(default=10_000, ge=10, le=1_000_000)
+    batch_max_items: int = Field(default=500, ge=1, le=10_000)
+    batch_max_ms: float = Field(default=20.0, ge=0.0, le=10_000.0)
+    # Unknown devices are dead-lettered either way; with this on they also wait as "pending".
+    auto_register: bool = False
+    dead_letters_keep: int = Field(default=10_000, ge=10, le=10_000_000)
+    sweep_interval_s: float = Field(default=5.0, ge=0.1, le=3600.0)
+    registry_refresh_s: float = Field(default=10.0, ge=0.1, le=3600.0)
+    inbox_keep_hours: float = Field(default=72.0, ge=1.0, le=24 * 365.0)
+    devices_file: str = "config/devices.yaml"  # empty: no registry file
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX, env_nested_delimiter=ENV_NESTING, extra="forbid", frozen=True,
@@ -136,6 +151,7 @@ class Settings(BaseSettings):
     api: ApiSettings = ApiSettings()
     security: SecuritySettings = SecuritySettings()
     mqtt: MqttSettings = MqttSettings()
+    ingest: IngestSettings = IngestSettings()
     telemetry: TelemetrySettings = TelemetrySettings()
     influx: InfluxSettings = InfluxSettings()
 

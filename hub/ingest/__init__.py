@@ -1,0 +1,1 @@
+"""Ingestion: decoded device messages to storage, once each, in batches, with their events."""

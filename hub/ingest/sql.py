@@ -1,0 +1,83 @@
+"""The few statements whose SQL differs per backend: insert-or-ignore and counter increments.
+
+SQLite and PostgreSQL spell "ignore a duplicate" ON CONFLICT DO NOTHING, MySQL and MariaDB
+INSERT IGNORE. Where the backend returns rows from an INSERT (SQLite 3.35+, PostgreSQL,
+MariaDB 10.5+), the rows returned are exactly the ones inserted; MySQL has no RETURNING, so
+there each row goes alone and its rowcount tells.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Column, Insert, Table, insert
+from sqlalchemy.dialects import mysql, postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from hub.store.device_tables import counters
+
+# SQLite allows 32766 parameters per statement; PostgreSQL 65535.
+ROWS_PER_STATEMENT = 1000
+
+
+def _ignoring(connection: AsyncConnection, table: Table) -> Insert:
+    name = connection.dialect.name
+    if name == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing()
+    if name == "sqlite":
+        return sqlite.insert(table).on_conflict_do_nothing()
+    return insert(table).prefix_with("IGNORE")
+
+
+async def insert_ignoring(connection: AsyncConnection, table: Table,
+                          rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert the rows that do not collide with a unique key; ignore the rest."""
+    if rows:
+        await connection.execute(_ignoring(connection, table), list(rows))
+
+
+async def insert_new(connection: AsyncConnection, table: Table, rows: Sequence[Mapping[str, Any]],
+                     key: Sequence[Column[Any]],
+                     returning: bool | None = None) -> set[tuple[Any, ...]]:
+    """Insert-or-ignore the rows; return the `key` values of those actually inserted.
+
+    `returning=False` forces the row-at-a-time path (MySQL's), so tests can run it anywhere.
+    """
+    if not rows:
+        return set()
+    statement = _ignoring(connection, table)
+    names = [column.name for column in key]
+    if returning is None:
+        returning = bool(connection.dialect.insert_returning)
+    inserted: set[tuple[Any, ...]] = set()
+    if returning:
+        for start in range(0, len(rows), ROWS_PER_STATEMENT):
+            chunk = list(rows[start:start + ROWS_PER_STATEMENT])
+            result = await connection.execute(statement.values(chunk).returning(*key))
+            inserted.update(tuple(row) for row in result)
+        return inserted
+    for row in rows:
+        result = await connection.execute(statement, dict(row))
+        if result.rowcount == 1:
+            inserted.add(tuple(row[name] for name in names))
+    return inserted
+
+
+async def increment(connection: AsyncConnection, deltas: Mapping[str, int]) -> None:
+    """Add to named counters, creating them at zero. Names are sorted so that two workers
+    lock the rows in the same order and never deadlock."""
+    rows = [{"name": n, "value": v} for n, v in sorted(deltas.items()) if v]
+    if not rows:
+        return
+    name = connection.dialect.name
+    if name in ("postgresql", "sqlite"):
+        dialect = postgresql if name == "postgresql" else sqlite
+        upsert = dialect.insert(counters).values(rows)
+        await connection.execute(upsert.on_conflict_do_update(
+            index_elements=[counters.c.name],
+            set_={"value": counters.c.value + upsert.excluded.value}))
+        return
+    my_upsert = mysql.insert(counters).values(rows)
+    await connection.execute(my_upsert.on_duplicate_key_update(
+        value=counters.c.value + my_upsert.inserted.value))

@@ -1,0 +1,36 @@
+"""How much the writer takes at once: what is queued, up to the limit, and no more."""
+
+from __future__ import annotations
+
+import asyncio
+
+from hub.ingest.batching import next_batch
+
+
+async def test_a_batch_takes_what_is_queued_up_to_the_limit() -> None:
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for n in range(7):
+        queue.put_nowait(n)
+    assert await next_batch(queue, 5, 0.0) == [0, 1, 2, 3, 4]
+    assert await next_batch(queue, 5, 0.0) == [5, 6]
+
+
+async def test_without_a_wait_a_lone_message_goes_alone() -> None:
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    queue.put_nowait(1)
+    assert await next_batch(queue, 500, 0.0) == [1]
+
+
+async def test_messages_arriving_while_it_waits_join_the_batch_until_it_is_full() -> None:
+    queue: asyncio.Queue[int] = asyncio.Queue()
+
+    async def trickle() -> None:
+        for n in range(5):
+            await queue.put(n)
+            await asyncio.sleep(0)
+
+    producer = asyncio.create_task(trickle())
+    batch = await next_batch(queue, 3, 3600.0)  # full before the hour is up
+    await producer
+    assert batch == [0, 1, 2]
+    assert queue.qsize() == 2
