@@ -64,6 +64,9 @@ POLICY: Final[dict[tuple[str, str], Allowed]] = {
     ("PATCH", "/api/v1/staff/{account_id}"): frozenset({A, M}),
 
     ("GET", "/api/v1/audit"): frozenset({A}),
+
+    # Device readings: the staff who run the estate; finance and residents have no use.
+    ("GET", "/api/v1/devices/{device_id}/telemetry"): frozenset({A, M, MT, SD, SEC}),
 }
 
 

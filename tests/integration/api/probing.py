@@ -57,7 +57,7 @@ def own_ids(w: World) -> dict[str, int]:
     """Ids every lakeside role (and alice, of household A) may see: scope never masks policy."""
     return {"site_id": w.lakeside, "building_id": w.b1, "unit_id": w.unit_a,
             "resident_id": w.alice, "residency_id": w.residency_alice,
-            "account_id": w.accounts["finance"]}
+            "account_id": w.accounts["finance"], "device_id": w.lift_b1}
 
 
 def bodies(w: World, ids: Mapping[str, int], username: str) -> dict[Route, dict[str, Any]]:

@@ -53,6 +53,7 @@ async def _foreign_to_alice(api: Api) -> dict[str, list[int]]:
         "resident_id": [w.bob, w.river_resident],
         "residency_id": [w.residency_bob, await residency_of(api, w.river_resident)],
         "account_id": [w.accounts["bob"], w.accounts["river-manager"], w.accounts["manager"]],
+        "device_id": [w.lift_b2, w.lift_river],
     }
 
 
@@ -65,6 +66,7 @@ def _foreign_to_riverside(w: World) -> dict[str, list[int]]:
         "residency_id": [w.residency_alice, w.residency_bob],
         "account_id": [w.accounts[name] for name in
                        ("admin", "manager", "finance", "b2-tech", "alice", "bob")],
+        "device_id": [w.lift_b1, w.lift_b2, w.gate_lakeside],
     }
 
 
@@ -73,7 +75,7 @@ async def _river_ids(api: Api) -> dict[str, int]:
     return {"site_id": w.riverside, "building_id": w.r1, "unit_id": w.unit_river,
             "resident_id": w.river_resident,
             "residency_id": await residency_of(api, w.river_resident),
-            "account_id": w.accounts["river-manager"]}
+            "account_id": w.accounts["river-manager"], "device_id": w.lift_river}
 
 
 def _id_routes(api: Api) -> list[Route]:

@@ -35,7 +35,8 @@ def _ids_by_param(w: World) -> dict[str, list[int]]:
     return {"site_id": [w.lakeside, w.riverside], "building_id": [w.b1, w.b2, w.r1],
             "unit_id": [w.unit_a, w.unit_b, w.unit_c, w.unit_river],
             "resident_id": [w.alice, w.alice_child, w.bob, w.river_resident],
-            "account_id": sorted(w.accounts.values())}
+            "account_id": sorted(w.accounts.values()),
+            "device_id": [w.lift_b1, w.lift_b2, w.gate_lakeside, w.lift_river]}
 
 
 def _residents_in(value: Any) -> Iterator[dict[str, Any]]:

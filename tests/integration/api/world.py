@@ -17,6 +17,7 @@ from hub.domain import commands as c
 from hub.domain.accounts import SYSTEM, Role
 from hub.domain.national_id import check_digit
 from hub.domain.residents import Relation
+from hub.store.device_tables import devices
 
 PASSWORD = "correct-horse-battery"  # every account in the world shares it
 
@@ -48,6 +49,10 @@ class World:
     river_resident: int = 0
     residency_alice: int = 0
     residency_bob: int = 0
+    lift_b1: int = 0  # devices: an elevator in each building, and a gate of lakeside's own
+    lift_b2: int = 0
+    gate_lakeside: int = 0
+    lift_river: int = 0
     accounts: dict[str, int] = field(default_factory=dict)
     tokens: dict[str, str] = field(default_factory=dict)
     refresh_tokens: dict[str, str] = field(default_factory=dict)
@@ -91,6 +96,18 @@ async def build(hub: Hub) -> World:
     w.unit_b = await unit(w.b1, "1-0302")
     w.unit_c = await unit(w.b2, "2-0301")
     w.unit_river = await unit(w.r1, "r-0301")
+
+    async def device(site: int, building: int | None, code: str, kind: str) -> int:
+        async with hub.engine.begin() as conn:
+            return int(await conn.scalar(devices.insert().values(
+                site_id=site, building_id=building, code=code, kind=kind, name=code,
+                protocol="mqtt", connection={}, poll_period_s=1.0, timeout_s=300,
+                approval="active", tags=[]).returning(devices.c.id)))
+
+    w.lift_b1 = await device(w.lakeside, w.b1, "lift-b1", "elevator")
+    w.lift_b2 = await device(w.lakeside, w.b2, "lift-b2", "elevator")
+    w.gate_lakeside = await device(w.lakeside, None, "gate-north", "gate")
+    w.lift_river = await device(w.riverside, w.r1, "lift-r1", "elevator")
 
     async def resident(site: int, name: str, phone: str, nid: str | None, unit_id: int,
                        relation: Relation) -> int:

@@ -10,11 +10,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.store.device_tables import devices, telemetry
 from hub.store.tables import sites
+from tests.integration.api import conftest as api_conftest
 from tests.integration.store.conftest import (  # noqa: F401 - fixtures, found by name
     database_url,
     empty_database_url,
     engine,
 )
+
+# The API tests' fixtures, by name: a seeded world (with devices), copied per test.
+template = api_conftest.template
+api = api_conftest.api
 
 # The morning of the DESIGN.md example message: lift 1 of Lakeside Gardens goes up.
 NOW = datetime(2026, 11, 26, 8, 30, tzinfo=UTC)
