@@ -15,7 +15,11 @@ from hub.devices.backoff import Backoff
 from hub.domain.observations import DeviceKey, Sample
 from hub.health import HealthBoard
 from hub.settings import InfluxSettings
-from hub.telemetry.influx import InfluxExport
+from hub.store.db import make_engine
+from hub.store.migrate import upgrade_async
+from hub.store.telemetry import device_keys
+from hub.telemetry.influx import DeviceNames, InfluxExport
+from tests.integration.telemetry.conftest import add_device
 from tests.integration.telemetry.victoria import Victoria
 from tests.services import require_binary
 
@@ -38,11 +42,12 @@ async def names(ids: Collection[int]) -> Mapping[int, DeviceKey]:
     return {i: key for i, key in ((1, LIFT), (2, METER)) if i in ids}
 
 
-def exporter(server: Victoria, health: HealthBoard, **settings: object) -> InfluxExport:
+def exporter(server: Victoria, health: HealthBoard, lookup: DeviceNames = names,
+             **settings: object) -> InfluxExport:
     config = InfluxSettings(**{"url": server.url, "org": "estate", "bucket": "telemetry",
                                "token": "lakeside-token", "batch_size": 50,
                                "flush_interval_s": 0.05, "timeout_s": 2.0, **settings})
-    return InfluxExport(config, names, health, backoff=Backoff(base=0.05, cap=0.5))
+    return InfluxExport(config, lookup, health, backoff=Backoff(base=0.05, cap=0.5))
 
 
 @asynccontextmanager
@@ -165,3 +170,24 @@ async def test_overflow_while_the_server_is_down_keeps_the_newest(victoria: Vict
     assert (stats.offered, stats.dropped, stats.sent) == (250, 150, 100)
     assert delivered == {millis(s.at): s.value for s in rides(start, 100, first=150)}
     assert "dropped=150" in health.beats["telemetry.influx"].detail
+
+
+async def test_tags_are_the_names_the_device_registry_gives(victoria: Victoria,
+                                                            tmp_path: Path) -> None:
+    """As the composition root wires it: names looked up in the database, once per device."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}"
+    await upgrade_async(url)
+    engine = make_engine(url)
+    try:
+        lift = await add_device(engine, "lift-9", "elevator", site="riverside")
+        export = exporter(victoria, HealthBoard(), lambda ids: device_keys(engine, ids))
+        start = an_hour_ago()
+        export.offer([Sample(lift, "floor", start + timedelta(seconds=i), value=floor)
+                      for i, floor in enumerate((1, 5, 9))])
+        async with running(export):
+            await until(lambda: export.stats().sent == 3, "three floors sent")
+    finally:
+        await engine.dispose()
+
+    floors = await stored(victoria, 3, site="riverside", kind="elevator", device="lift-9")
+    assert sorted(floors.values()) == [1.0, 5.0, 9.0]

@@ -1,4 +1,5 @@
-"""Retention on SQLite, PostgreSQL and MariaDB: old rows go, in chunks, and nothing unrolled."""
+"""Retention on SQLite, PostgreSQL and MariaDB: old rows go, in chunks, and nothing unrolled.
+Also the names the InfluxDB export tags devices with."""
 
 from __future__ import annotations
 
@@ -10,8 +11,14 @@ from typing import Any
 from sqlalchemy import event, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from hub.domain.observations import DeviceKey
 from hub.store.device_tables import telemetry, telemetry_1h, telemetry_1m
-from hub.store.telemetry import delete_minutes_before, delete_raw_before, roll_up
+from hub.store.telemetry import (
+    delete_minutes_before,
+    delete_raw_before,
+    device_keys,
+    roll_up,
+)
 from tests.integration.telemetry.conftest import NOW, add_device, add_raw, at
 
 CUTOFF = at("00:00:00", day=19)  # a week before the test morning
@@ -102,3 +109,14 @@ async def test_nothing_to_delete_is_one_cheap_pass(engine: AsyncEngine) -> None:
 
     assert await delete_raw_before(engine, CUTOFF, chunk=10) == 0
     assert await delete_minutes_before(engine, CUTOFF, chunk=10) == 0
+
+
+async def test_device_keys_name_devices_as_their_topics_do(engine: AsyncEngine) -> None:
+    lift = await add_device(engine)
+    gate = await add_device(engine, "gate-north", "gate", site="riverside")
+
+    keys = await device_keys(engine, [lift, gate, 404])
+
+    assert keys == {lift: DeviceKey("lakeside", "elevator", "lift-1"),
+                    gate: DeviceKey("riverside", "gate", "gate-north")}
+    assert await device_keys(engine, []) == {}
