@@ -27,6 +27,7 @@ from tests.integration.store import conftest as store
 empty_database_url = store.empty_database_url
 database_url = store.database_url
 engine = store.engine
+new_uow = store.new_uow
 
 T0 = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
 WAIT_S = 20.0  # an upper bound against hangs, never a measurement
