@@ -4,6 +4,7 @@ acknowledged to the broker only once the Ingest has stored it (ack after commit)
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 from collections.abc import Callable
@@ -26,9 +27,9 @@ from hub.ports import Ack, Clock, Ingest
 
 log = logging.getLogger(__name__)
 
-# QoS 0 messages are not limited by the broker's receive maximum; this much room beyond it
-# keeps them from crowding out QoS 1 ones in the bounded queue.
-QOS0_HEADROOM = 256
+# Before a resync, how long the Ingest may take to commit what it was given: acknowledged
+# before we disconnect, those are not sent again.
+SETTLE_S = 10.0
 
 
 class QueueOverflowed(Resync):
@@ -63,9 +64,9 @@ class MqttAdapter:
 
     def _connect(self) -> aiomqtt.Client:
         client = make_client(self._config, session_expiry_s=self._config.session_expiry_s,
-                             queue_type=_counting_queue(self._link.stats),
-                             max_queued=self._config.incoming_queue
-                             or self._config.receive_maximum + QOS0_HEADROOM)
+                             queue_type=_counting_queue(self._link.stats,
+                                                        self._config.incoming_queue_bytes),
+                             max_queued=self._config.incoming_queue)
         # paho acknowledges a QoS 1 message as it arrives unless told otherwise, and aiomqtt
         # 2.x does not expose the switch: we reach its paho client, `_client` (pinned by
         # tests/integration/devices/test_mqtt_adapter.py), so the ack waits for the commit.
@@ -82,6 +83,7 @@ class MqttAdapter:
                 # Once what was received is handled, not before: none of it is thrown away.
                 overflowed = self._link.stats.overflow != self._overflow_at_connect
                 if overflowed and not len(client.messages):
+                    await acks.settled(SETTLE_S)
                     raise QueueOverflowed("incoming queue overflowed; reconnecting so the "
                                           "broker redelivers what was dropped")
         finally:
@@ -116,13 +118,23 @@ class _Acks:
         self._open = True
         self._loop = asyncio.get_running_loop()
         self._thread = threading.get_ident()
+        self._outstanding = 0
+        self._none_outstanding = asyncio.Event()
 
     def close(self) -> None:
         self._open = False
 
+    async def settled(self, within: float) -> None:
+        """Wait (at most `within` seconds) until every message handed out is acknowledged."""
+        if self._outstanding:
+            self._none_outstanding.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._none_outstanding.wait(), within)
+
     def for_message(self, mid: int, qos: int) -> Ack | None:
         if qos == 0:
             return None
+        self._outstanding += 1
         done = False
 
         def ack() -> None:
@@ -142,19 +154,28 @@ class _Acks:
             self._loop.call_soon_threadsafe(call)
 
     def _send(self, mid: int, qos: int) -> None:
+        self._outstanding -= 1
+        if not self._outstanding:
+            self._none_outstanding.set()
         if self._open and self._client.ack(mid, qos) == paho.MQTT_ERR_SUCCESS:
             self._stats.acks_sent += 1
         else:
             self._stats.acks_dropped += 1
 
 
-def _counting_queue(stats: LinkStats) -> type[asyncio.Queue[aiomqtt.Message]]:
-    """aiomqtt's incoming queue, bounded, counting what it holds at most and what it drops
-    (aiomqtt#108: an unbounded one grows without limit when the consumer is slow)."""
+def _counting_queue(stats: LinkStats, max_bytes: int) -> type[asyncio.Queue[aiomqtt.Message]]:
+    """aiomqtt's incoming queue, bounded in messages and payload bytes, counting what it
+    holds at most and what it drops (aiomqtt#108: an unbounded one grows without limit when
+    the consumer is slow)."""
 
     class CountingQueue(asyncio.Queue[aiomqtt.Message]):
+        payload_bytes = 0
+
         def put_nowait(self, item: aiomqtt.Message) -> None:
-            if self.full():  # dropped here rather than by aiomqtt, which logs every one
+            # Dropped here rather than by aiomqtt, which would log every one. One message
+            # always fits, however big: else it would come back, and be dropped, for ever.
+            too_many_bytes = self.payload_bytes + _size(item) > max_bytes and not self.empty()
+            if self.full() or too_many_bytes:
                 stats.overflow += 1
                 if _is_power_of_ten(stats.overflow):  # 1, 10, 100...: counted, not flooding
                     log.warning("MQTT incoming queue full: %d messages dropped so far (QoS 1 "
@@ -164,7 +185,21 @@ def _counting_queue(stats: LinkStats) -> type[asyncio.Queue[aiomqtt.Message]]:
             super().put_nowait(item)
             stats.queue_high_water = max(stats.queue_high_water, self.qsize())
 
+        # asyncio.Queue's hooks for subclasses (as PriorityQueue uses them).
+        def _put(self, item: aiomqtt.Message) -> None:
+            self.payload_bytes += _size(item)
+            super()._put(item)
+
+        def _get(self) -> aiomqtt.Message:
+            item: aiomqtt.Message = super()._get()
+            self.payload_bytes -= _size(item)
+            return item
+
     return CountingQueue
+
+
+def _size(message: aiomqtt.Message) -> int:
+    return len(message.payload) if isinstance(message.payload, bytes | bytearray) else 0
 
 
 def _is_power_of_ten(n: int) -> bool:

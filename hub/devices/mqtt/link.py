@@ -38,7 +38,11 @@ class MqttConfig:
     keepalive_s: int = 10  # a half-open link is detected within 1.5x this (see wire_keepalive)
     session_expiry_s: int = 86_400
     receive_maximum: int = 1000  # unacknowledged QoS 1 messages the broker may send us
-    incoming_queue: int = 0  # messages held before the Ingest takes them; 0: receive_maximum+256
+    # What the hub holds before the Ingest takes it. Beyond receive_maximum because Mosquitto
+    # 2.0.11 overshoots it (mosquitto#2301); beyond either bound, messages are dropped
+    # unacknowledged, counted, and fetched again by a reconnect.
+    incoming_queue: int = 20_000
+    incoming_queue_bytes: int = 32 * 1024 * 1024
     connect_timeout_s: float = 10.0
     shared_group: str = ""  # "hub": workers split `$share/hub/estate/...`
     sites: tuple[str, ...] = ()  # empty: every site on the broker
@@ -54,6 +58,8 @@ class MqttConfig:
             raise ValueError("mqtt keepalive_s must be between 5 and 3600")
         if not 1 <= self.receive_maximum <= 65_535:
             raise ValueError("mqtt receive_maximum must be between 1 and 65535")
+        if self.incoming_queue < 1 or self.incoming_queue_bytes < 1:
+            raise ValueError("mqtt incoming_queue and incoming_queue_bytes must be positive")
 
     @property
     def where(self) -> str:
