@@ -32,6 +32,18 @@ class DeviceGateway(Protocol):
     async def send(self, command: DeviceCommand) -> CommandStatus: ...
 
 
+class DeviceCommandLog(Protocol):
+    """Where every device command and its outcome is kept (the device_commands table)."""
+
+    async def record(self, command: DeviceCommand) -> None: ...
+
+    async def settle(self, command_id: str, status: CommandStatus, at: datetime,
+                     error: str | None = None) -> None:
+        """Store the outcome, unless the device's own `cmd/ack`, stored by ingestion, came
+        first: what the device said wins over a timeout."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Leaving the block without `commit()` rolls everything back."""
 

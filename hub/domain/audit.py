@@ -21,6 +21,8 @@ class AuditAction(StrEnum):
     PII_REVEALED = "pii_revealed"
     CONFIG_CHANGED = "config_changed"
     PII_KEY_ROTATED = "pii_key_rotated"
+    DEVICE_CHANGED = "device_changed"  # registered, changed, approved, disabled
+    DEVICE_COMMAND = "device_command"  # a command sent to a device by staff
 
 
 @dataclass(eq=False)

@@ -82,5 +82,6 @@ async def save_dead_letters(connection: AsyncConnection, letters: Sequence[DeadL
 
 def letter_counter(reason: str, device_key: str | None) -> str:
     """The `counters` row of dead letters for one (reason, device key)."""
+    reason = reason.replace("|", "/")  # the separator of the name
     name = f"dead_letter|{reason}|{device_key or '-'}"
     return name if len(name) <= 200 else f"dead_letter|{reason}|(long key)"[:200]

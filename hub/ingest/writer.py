@@ -25,6 +25,7 @@ from hub.domain.observations import (
 from hub.domain.property import CODE_PATTERN
 from hub.domain.registry import DEFAULT_TIMEOUT_S, Approval, Protocol
 from hub.ingest import persist, sql
+from hub.ingest.command_log import settle_acks
 from hub.ingest.items import Entry, Reachability, channel_of
 from hub.ingest.observers import Delivered, Published
 from hub.ingest.plan import (
@@ -199,10 +200,12 @@ class BatchWriter:
         await persist.save_samples(connection, out.samples)
         await persist.save_gaps(connection, gaps, at)
         await persist.save_states(connection, changed)
-        out.published.extend(Delivered(device, observation)
-                             for position, (device, observation) in found.accepted.items()
-                             if position not in repeated
-                             and not isinstance(observation, StatusReported))
+        fresh = [(device, observation) for position, (device, observation)
+                 in found.accepted.items() if position not in repeated]
+        await settle_acks(connection, [(device.id, observation) for device, observation in fresh
+                                       if isinstance(observation, CommandAcknowledged)])
+        out.published.extend(Delivered(device, observation) for device, observation in fresh
+                             if not isinstance(observation, StatusReported))
 
 
 def _deltas(letters: Sequence[DeadLetter], out: Outcome,
