@@ -52,6 +52,7 @@ class MqttAdapter:
         self._filters = inbound_filters(config.sites, config.shared_group)
         self._link = Link(name, config, health)
         self._backoff = config.backoff()
+        self._incoming = _Incoming(self._link.stats, config.incoming_queue_bytes)
         self._overflow_at_connect = 0
 
     @property
@@ -63,9 +64,9 @@ class MqttAdapter:
                              self._backoff)
 
     def _connect(self) -> aiomqtt.Client:
+        self._incoming = _Incoming(self._link.stats, self._config.incoming_queue_bytes)
         client = make_client(self._config, session_expiry_s=self._config.session_expiry_s,
-                             queue_type=_counting_queue(self._link.stats,
-                                                        self._config.incoming_queue_bytes),
+                             queue_type=self._incoming.queue_type(),
                              max_queued=self._config.incoming_queue)
         # paho acknowledges a QoS 1 message as it arrives unless told otherwise, and aiomqtt
         # 2.x does not expose the switch: we reach its paho client, `_client` (pinned by
@@ -77,12 +78,17 @@ class MqttAdapter:
 
     async def _serve(self, client: aiomqtt.Client) -> None:
         acks = _Acks(paho_client(client), self._link.stats)
+        messages, queue = client.messages, self._incoming.queue
         try:
-            async for message in client.messages:
+            while True:
+                # Taken straight from the queue while it has some: aiomqtt's iterator starts
+                # a task per message, which costs more than the rest of the adapter together.
+                # Like it, this hands out what arrived before a disconnection, then raises.
+                message = queue.get_nowait() if queue.qsize() else await anext(messages)
                 await self._handle(message, acks)
                 # Once what was received is handled, not before: none of it is thrown away.
                 overflowed = self._link.stats.overflow != self._overflow_at_connect
-                if overflowed and not len(client.messages):
+                if overflowed and not queue.qsize():
                     await acks.settled(SETTLE_S)
                     raise QueueOverflowed("incoming queue overflowed; reconnecting so the "
                                           "broker redelivers what was dropped")
@@ -163,39 +169,56 @@ class _Acks:
             self._stats.acks_dropped += 1
 
 
-def _counting_queue(stats: LinkStats, max_bytes: int) -> type[asyncio.Queue[aiomqtt.Message]]:
-    """aiomqtt's incoming queue, bounded in messages and payload bytes, counting what it
-    holds at most and what it drops (aiomqtt#108: an unbounded one grows without limit when
-    the consumer is slow)."""
+class _Incoming:
+    """aiomqtt's incoming queue for one connection, bounded in messages and payload bytes,
+    counting what it holds at most and what it drops (aiomqtt#108: an unbounded one grows
+    without limit when the consumer is slow). aiomqtt creates it from `queue_type()`; the
+    adapter reads it as `queue`."""
 
-    class CountingQueue(asyncio.Queue[aiomqtt.Message]):
-        payload_bytes = 0
+    def __init__(self, stats: LinkStats, max_bytes: int) -> None:
+        self.queue: asyncio.Queue[aiomqtt.Message] = asyncio.Queue()
+        self._stats = stats
+        self._max_bytes = max_bytes
 
-        def put_nowait(self, item: aiomqtt.Message) -> None:
-            # Dropped here rather than by aiomqtt, which would log every one. One message
-            # always fits, however big: else it would come back, and be dropped, for ever.
-            too_many_bytes = self.payload_bytes + _size(item) > max_bytes and not self.empty()
-            if self.full() or too_many_bytes:
-                stats.overflow += 1
-                if _is_power_of_ten(stats.overflow):  # 1, 10, 100...: counted, not flooding
-                    log.warning("MQTT incoming queue full: %d messages dropped so far (QoS 1 "
-                                "ones come back after a reconnect, QoS 0 ones are lost)",
-                                stats.overflow)
-                return
-            super().put_nowait(item)
-            stats.queue_high_water = max(stats.queue_high_water, self.qsize())
+    def queue_type(self) -> type[asyncio.Queue[aiomqtt.Message]]:
+        incoming, stats, max_bytes = self, self._stats, self._max_bytes
 
-        # asyncio.Queue's hooks for subclasses (as PriorityQueue uses them).
-        def _put(self, item: aiomqtt.Message) -> None:
-            self.payload_bytes += _size(item)
-            super()._put(item)
+        class CountingQueue(asyncio.Queue[aiomqtt.Message]):
+            payload_bytes = 0
 
-        def _get(self) -> aiomqtt.Message:
-            item: aiomqtt.Message = super()._get()
-            self.payload_bytes -= _size(item)
-            return item
+            def __init__(self, maxsize: int = 0) -> None:
+                super().__init__(maxsize)
+                incoming.queue = self
 
-    return CountingQueue
+            def put_nowait(self, item: aiomqtt.Message) -> None:
+                # Dropped here rather than by aiomqtt, which would log every one. One message
+                # always fits, however big: else it would come back, and be dropped, for ever.
+                too_many_bytes = (self.payload_bytes + _size(item) > max_bytes
+                                  and not self.empty())
+                if self.full() or too_many_bytes:
+                    _dropped(stats)
+                    return
+                super().put_nowait(item)
+                stats.queue_high_water = max(stats.queue_high_water, self.qsize())
+
+            # asyncio.Queue's hooks for subclasses (as PriorityQueue uses them).
+            def _put(self, item: aiomqtt.Message) -> None:
+                self.payload_bytes += _size(item)
+                super()._put(item)
+
+            def _get(self) -> aiomqtt.Message:
+                item: aiomqtt.Message = super()._get()
+                self.payload_bytes -= _size(item)
+                return item
+
+        return CountingQueue
+
+
+def _dropped(stats: LinkStats) -> None:
+    stats.overflow += 1
+    if _is_power_of_ten(stats.overflow):  # 1, 10, 100...: counted, not flooding the log
+        log.warning("MQTT incoming queue full: %d messages dropped so far (QoS 1 ones come "
+                    "back after a reconnect, QoS 0 ones are lost)", stats.overflow)
 
 
 def _size(message: aiomqtt.Message) -> int:
