@@ -106,32 +106,46 @@ async def roll_up(engine: AsyncEngine, *, now: datetime, raw_retention: timedelt
     totals = [0, 0, 0]
     for lo in range(done, top, chunk_ids):
         hi = min(lo + chunk_ids, top)
-        async with engine.begin() as conn:
-            minutes, hours = await roll_window(conn, lo, hi, guard)
-            await set_counter(conn, DONE, hi)  # progress survives a crash halfway
+        new = and_(telemetry.c.id > lo, telemetry.c.id <= hi, telemetry.c.value.is_not(None),
+                   telemetry.c.at >= guard)
+        minutes, hours = await _roll(engine, new, progress=hi)
         totals = [totals[0] + hi - lo, totals[1] + minutes, totals[2] + hours]
-        await asyncio.sleep(0)  # each chunk its own short transaction; let others in
+        await asyncio.sleep(0)
     async with engine.begin() as conn:
         await set_counter(conn, DONE, min(seen, top))
         await set_counter(conn, SEEN, top)
     return RollupRun(*totals)
 
 
-async def roll_window(conn: AsyncConnection, lo: int, hi: int,
-                      guard: datetime) -> tuple[int, int]:
-    """Recompute every bucket that raw rows with ids in (lo, hi] fall into."""
-    new = and_(telemetry.c.id > lo, telemetry.c.id <= hi, telemetry.c.value.is_not(None),
-               telemetry.c.at >= guard)
-    minutes = await _upsert(conn, telemetry_1m, _minutes_from_raw(new))
-    hours = await _upsert(conn, telemetry_1h, _hours_from_minutes(new))
-    return minutes, hours
-
-
-async def rebuild(conn: AsyncConnection, start: datetime, end: datetime) -> tuple[int, int]:
+async def rebuild(engine: AsyncEngine, start: datetime, end: datetime) -> tuple[int, int]:
     """Recompute the buckets of raw rows stamped in [start, end), whatever their ids."""
     new = and_(telemetry.c.at >= start, telemetry.c.at < end, telemetry.c.value.is_not(None))
-    return (await _upsert(conn, telemetry_1m, _minutes_from_raw(new)),
-            await _upsert(conn, telemetry_1h, _hours_from_minutes(new)))
+    return await _roll(engine, new)
+
+
+async def _roll(engine: AsyncEngine, new: ColumnElement[bool],
+                progress: int | None = None) -> tuple[int, int]:
+    """Recompute every bucket the raw rows matching `new` fall into.
+
+    The heavy parts, aggregating, are reads of their own: on SQLite a write transaction locks
+    out every other writer (ingestion), so it holds only the upserts. A row committed between
+    a read and its write has a newer id and gets a run of its own; a row with an id in this
+    window that was still uncommitted is read again by the next run (see the module's notes).
+    """
+    minutes = await _read(engine, _minutes_from_raw(new))
+    async with engine.begin() as conn:
+        await _upsert(conn, telemetry_1m, minutes)
+    hours = await _read(engine, _hours_from_minutes(new))
+    async with engine.begin() as conn:
+        await _upsert(conn, telemetry_1h, hours)
+        if progress is not None:
+            await set_counter(conn, DONE, progress)  # progress survives a crash halfway
+    return len(minutes), len(hours)
+
+
+async def _read(engine: AsyncEngine, query: Select[Any]) -> list[dict[str, Any]]:
+    async with engine.connect() as conn:
+        return [dict(row._mapping) for row in await conn.execute(query)]
 
 
 def _touched(new: ColumnElement[bool], unit: str) -> Any:
@@ -154,9 +168,11 @@ def _minutes_from_raw(new: ColumnElement[bool]) -> Select[Any]:
                          raw.c.metric == touched.c.metric,
                          raw.c.at >= touched.c.start, raw.c.at < touched.c.end)
            ).where(raw.c.value.is_not(None)).subquery("rows")
-    return select(rows.c.device_id, rows.c.metric, rows.c.start, func.count(),
-                  func.sum(rows.c.value), func.min(rows.c.value), func.max(rows.c.value),
-                  func.max(rows.c.last)).group_by(rows.c.device_id, rows.c.metric, rows.c.start)
+    return select(rows.c.device_id, rows.c.metric, rows.c.start.label("bucket"),
+                  func.count().label("count"), func.sum(rows.c.value).label("sum"),
+                  func.min(rows.c.value).label("min"), func.max(rows.c.value).label("max"),
+                  func.max(rows.c.last).label("last"),
+                  ).group_by(rows.c.device_id, rows.c.metric, rows.c.start)
 
 
 def _hours_from_minutes(new: ColumnElement[bool]) -> Select[Any]:
@@ -170,29 +186,29 @@ def _hours_from_minutes(new: ColumnElement[bool]) -> Select[Any]:
                          minute.c.metric == touched.c.metric,
                          minute.c.bucket >= touched.c.start,
                          minute.c.bucket < touched.c.end)).subquery("rows")
-    return select(rows.c.device_id, rows.c.metric, rows.c.start, func.sum(rows.c.count),
-                  func.sum(rows.c.sum), func.min(rows.c.min), func.max(rows.c.max),
-                  func.max(rows.c.latest)).group_by(rows.c.device_id, rows.c.metric,
-                                                    rows.c.start)
+    return select(rows.c.device_id, rows.c.metric, rows.c.start.label("bucket"),
+                  func.sum(rows.c.count).label("count"), func.sum(rows.c.sum).label("sum"),
+                  func.min(rows.c.min).label("min"), func.max(rows.c.max).label("max"),
+                  func.max(rows.c.latest).label("last"),
+                  ).group_by(rows.c.device_id, rows.c.metric, rows.c.start)
 
 
-async def _upsert(conn: AsyncConnection, table: Table, rows: Select[Any]) -> int:
-    """INSERT ... SELECT that overwrites the aggregates of buckets already there."""
-    names = ["device_id", "metric", "bucket", *AGGREGATES]
-    dialect = conn.dialect.name
+async def _upsert(conn: AsyncConnection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Write buckets, overwriting the aggregates of those already there."""
+    if not rows:
+        return
     statement: Any
-    if dialect in ("postgresql", "sqlite"):
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        statement = insert(table).from_select(names, rows)
+    if conn.dialect.name in ("postgresql", "sqlite"):
+        insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+        statement = insert(table)
         statement = statement.on_conflict_do_update(
             index_elements=["device_id", "metric", "bucket"],
             set_={name: statement.excluded[name] for name in AGGREGATES})
     else:
-        statement = mysql.insert(table).from_select(names, rows)
+        statement = mysql.insert(table)
         statement = statement.on_duplicate_key_update(
             {name: statement.inserted[name] for name in AGGREGATES})
-    result = await conn.execute(statement)
-    return max(result.rowcount, 0)  # MariaDB counts an update twice; only a rough figure
+    await conn.execute(statement, rows)
 
 
 async def delete_raw_before(engine: AsyncEngine, cutoff: datetime, chunk: int) -> int:

@@ -143,7 +143,7 @@ async def test_rebuild_recomputes_a_time_window_from_raw_rows(engine: AsyncEngin
     await run(engine)
     async with engine.begin() as conn:
         await conn.execute(telemetry_1m.update().values(count=99))  # damaged by hand
-        await rebuild(conn, at("08:00:00"), at("08:02:00"))
+    await rebuild(engine, at("08:00:00"), at("08:02:00"))
 
     repaired = await buckets(engine, telemetry_1m)
 
