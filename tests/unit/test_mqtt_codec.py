@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from hub.devices.mqtt.codec import Contract, decode, encode_command
 from hub.devices.mqtt.fields import Limits
+from hub.devices.mqtt.link import MqttConfig
 from hub.devices.mqtt.topics import inbound_filters, parse
 from hub.domain.device_commands import DeviceCommand
 from hub.domain.observations import (
@@ -392,3 +393,30 @@ def test_parsing_a_topic_never_raises_anything_but_bad_topic(topic: str) -> None
     except ValueError:
         return
     assert topic.startswith(f"estate/{address.key.site}/{address.key.kind}/")
+
+
+# ---- the hub's side of the connection --------------------------------------------------------
+
+@given(keepalive_s=st.integers(5, 3600))
+def test_a_dead_link_is_noticed_within_one_and_a_half_keepalives(keepalive_s: int) -> None:
+    wire = MqttConfig(url="mqtt://127.0.0.1", client_id="hub-1",
+                      keepalive_s=keepalive_s).wire_keepalive_s
+
+    # paho pings after `wire` of silence and gives up `wire` later, checking once a second;
+    # the broker gives up after 1.5 x wire, so paho's ping (up to 1 s late) must come first.
+    assert 2 * wire + 1 <= 1.5 * keepalive_s
+    assert wire + 1 < 1.5 * wire
+
+
+@pytest.mark.parametrize(("setting", "message"), [
+    ({"url": "http://127.0.0.1"}, "mqtt://"),
+    ({"client_id": ""}, "client_id"),
+    ({"keepalive_s": 2}, "keepalive_s"),
+    ({"receive_maximum": 70_000}, "receive_maximum"),
+    ({"incoming_queue": 0}, "incoming_queue"),
+])
+def test_unusable_connection_settings_are_refused(setting: dict[str, Any], message: str) -> None:
+    values: dict[str, Any] = {"url": "mqtt://127.0.0.1", "client_id": "hub-1", **setting}
+
+    with pytest.raises(ValueError, match=message):
+        MqttConfig(**values)
