@@ -7,7 +7,10 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import signal
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any
 
 from simulators.mqtt.runner import community, read_passwords, run_scenario
 from simulators.mqtt.scenario import Scenario, ScenarioError, load_scenario, scenario_from
@@ -66,6 +69,18 @@ def main(argv: list[str]) -> int:
         return 2
     print(f"simulating {len(scenario.devices)} devices of {scenario.site} on {args.broker} "
           f"({len(scenario.faults)} faults scheduled); Ctrl-C stops", flush=True)
-    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how it is meant to stop
-        asyncio.run(run_scenario(scenario, args.broker, passwords, seed=args.seed))
+    asyncio.run(_until_stopped(run_scenario(scenario, args.broker, passwords,
+                                            seed=args.seed)))
     return 0
+
+
+async def _until_stopped(work: Coroutine[Any, Any, None]) -> None:
+    """Run until Ctrl-C or SIGTERM, then let every device say "offline" on its way out.
+    Handlers are installed explicitly: a process started in the background inherits an
+    ignored SIGINT, and SIGTERM would otherwise end it without unwinding."""
+    task = asyncio.ensure_future(work)
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, task.cancel)
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

@@ -150,6 +150,10 @@ class SimulatedDevice:
             for task in self._tasks:
                 task.cancel()
 
+    async def first_connected(self) -> None:
+        """Return once the device has been connected (and said "online") at least once."""
+        await self._connected_once.wait()
+
     async def _behave_once_connected(self) -> None:
         # A device starts its life by connecting; its first message is not lost to that.
         await self._connected_once.wait()

@@ -54,7 +54,8 @@ def _device(scenario: Scenario, spec: DeviceSpec, link: Link, common: dict[str, 
             vehicles: Vehicles, image_source: ImageSource | None) -> SimulatedDevice:
     site = scenario.site
     if isinstance(spec, LightSpec):
-        return StreetLight(site, spec.device, link, rated_w=spec.rated_w, on=spec.on, **common)
+        return StreetLight(site, spec.device, link, rated_w=spec.rated_w, on=spec.lit,
+                           **common)
     if isinstance(spec, GateSpec):
         return BarrierGate(site, spec.device, link, lane=spec.lane, hold_s=spec.hold,
                            pass_after_s=spec.pass_after,
@@ -77,13 +78,15 @@ def _rng(seed: int | None, name: str) -> random.Random:
 
 
 async def run_faults(faults: list[FaultSpec], devices: Mapping[str, SimulatedDevice]) -> None:
-    """Begin and end each fault at its times, counted from now."""
+    """Begin and end each fault at its times, counted from the device's first connection
+    (a fault at 0s would otherwise be announced before anyone can hear it)."""
     async with asyncio.TaskGroup() as group:
         for fault in faults:
             group.create_task(_fault_timeline(fault, devices[fault.device]))
 
 
 async def _fault_timeline(fault: FaultSpec, device: SimulatedDevice) -> None:
+    await device.first_connected()
     await asyncio.sleep(fault.at)
     while True:
         await device.set_fault(fault.fault, True)
@@ -128,7 +131,7 @@ def community(site: str = "lakeside", *, lights: int = 4, gates: int = 2, doors:
     gate_names = ["north", "south", "east", "west"][:gates] + \
         [f"g{n}" for n in range(5, gates + 1)]
     devices: list[dict[str, Any]] = [
-        {"kind": "light", "device": f"light-{n}", "on": True} for n in range(1, lights + 1)]
+        {"kind": "light", "device": f"light-{n}", "lit": True} for n in range(1, lights + 1)]
     for name in gate_names:
         devices.append({"kind": "gate", "device": f"gate-{name}", "lane": name})
         devices += [{"kind": "camera", "device": f"cam-{name}-{way}", "lane": name,

@@ -7,7 +7,7 @@ happen when. Read from YAML, or built from counts for the demo and the command l
       visitors: [粤B D12345]
     credentials: ["QR:visitor-0412", "CARD:04A1B2C3"]
     devices:
-      - {kind: light, device: light-b3-1, period: 10s}
+      - {kind: light, device: light-b3-1, period: 10s, lit: true}
       - {kind: gate, device: gate-north, lane: north}
       - {kind: camera, device: cam-north-in, lane: north, direction: in, per_minute: 2}
       - {kind: door, device: door-b3-1}
@@ -78,7 +78,7 @@ class LightSpec(_Spec):
     device: Code
     period: Duration = 10.0
     rated_w: float = Field(default=60.0, gt=0)
-    on: bool = False
+    lit: bool = False  # switched on at start (not `on`: YAML 1.1 reads that key as true)
 
 
 class GateSpec(_Spec):
@@ -149,7 +149,7 @@ class Scenario(_Spec):
             if spec.device in kinds:
                 raise ValueError(f"device {spec.device!r} is listed twice")
             kinds[spec.device] = spec.kind
-        for number, fault in enumerate(self.faults, start=1):
+        for number, fault in enumerate(self.faults):
             kind = kinds.get(fault.device)
             if kind is None:
                 raise ValueError(f"faults.{number}: no device {fault.device!r}")

@@ -1,0 +1,1 @@
+"""The MQTT device simulators against a real broker: the contract, commands, faults."""
