@@ -11,7 +11,14 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from hub.domain.device_events import DeviceCameOnline, DeviceWentOffline, SequenceGapDetected
-from hub.domain.observations import Observation, Rejected, Sample, StatusReported, Telemetry
+from hub.domain.observations import (
+    Observation,
+    Rejected,
+    Sample,
+    Scalar,
+    StatusReported,
+    Telemetry,
+)
 from hub.ingest import state as st
 from hub.ingest.items import MAX_TOPIC, Reachability, clean, excerpt_of, topic_of
 from hub.ingest.registry_cache import DeviceInfo
@@ -96,6 +103,10 @@ class DevicePlan:
     samples: list[Sample] = field(default_factory=list)
     gaps: list[Gap] = field(default_factory=list)
     events: list[DeviceEvent] = field(default_factory=list)
+    # Gathered while the effects apply, folded into `state` once at the end (cheaper than a
+    # new state per message; the result is the same, as neither depends on the order).
+    _readings: list[tuple[str, Scalar, datetime]] = field(default_factory=list, repr=False)
+    _seen: list[datetime] = field(default_factory=list, repr=False)
 
 
 def plan_device(device_id: int, state: st.DeviceState, effects: Sequence[Effect],
@@ -112,6 +123,10 @@ def plan_device(device_id: int, state: st.DeviceState, effects: Sequence[Effect]
                       gaps=gaps)
     for effect in effects:
         _apply(plan, device_id, effect)
+    if plan._seen:
+        plan.state = st.seen_until(plan.state, max(plan._seen))
+    if plan._readings:
+        plan.state = st.merge_values(plan.state, plan._readings)
     plan.events.extend(SequenceGapDetected(device_id, g.boot, g.first_missing, g.last_missing,
                                            at) for g in gaps)
     return plan
@@ -133,8 +148,11 @@ def _apply(plan: DevicePlan, device_id: int, effect: Effect) -> None:
         plan.state, transitions = st.went_offline(plan.state, device_id,
                                                   effect.envelope.received_at, "status offline")
     else:
-        plan.state, transitions = st.heard(plan.state, device_id, effect.envelope.received_at)
+        plan._seen.append(effect.envelope.received_at)
+        plan.state, transitions = st.came_online(plan.state, device_id,
+                                                 effect.envelope.received_at)
         if isinstance(effect, Telemetry):
-            plan.state = st.merge_values(plan.state, st.readings(effect))
-            plan.samples.extend(st.samples_of(device_id, effect))
+            found = st.readings(effect)
+            plan._readings.extend(found)
+            plan.samples.extend(st.as_samples(device_id, found))
     plan.events.extend(transitions)

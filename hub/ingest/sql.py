@@ -17,9 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.store.device_tables import counters
 
-# SQLite allows 32766 parameters per statement; PostgreSQL 65535.
-ROWS_PER_STATEMENT = 1000
-
 
 def _ignoring(connection: AsyncConnection, table: Table) -> Insert:
     name = connection.dialect.name
@@ -52,11 +49,10 @@ async def insert_new(connection: AsyncConnection, table: Table, rows: Sequence[M
         returning = bool(connection.dialect.insert_returning)
     inserted: set[tuple[Any, ...]] = set()
     if returning:
-        for start in range(0, len(rows), ROWS_PER_STATEMENT):
-            chunk = list(rows[start:start + ROWS_PER_STATEMENT])
-            result = await connection.execute(statement.values(chunk).returning(*key))
-            inserted.update(tuple(row) for row in result)
-        return inserted
+        # executemany with RETURNING: SQLAlchemy sends multi-row VALUES ("insertmanyvalues")
+        # from one cached compiled statement, within each backend's parameter limit.
+        result = await connection.execute(statement.returning(*key), [dict(r) for r in rows])
+        return {tuple(row) for row in result}
     for row in rows:
         result = await connection.execute(statement, dict(row))
         if result.rowcount == 1:

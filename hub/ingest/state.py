@@ -42,9 +42,14 @@ class DeviceState:
 
 def heard(state: DeviceState, device_id: int, at: datetime) -> tuple[DeviceState, list[Transition]]:
     """Any message from the device: it is alive."""
-    last_seen = at if state.last_seen is None else max(state.last_seen, at)
-    state = replace(state, last_seen=last_seen)
-    return came_online(state, device_id, at)
+    return came_online(seen_until(state, at), device_id, at)
+
+
+def seen_until(state: DeviceState, at: datetime) -> DeviceState:
+    """`last_seen` never moves back: a late message says nothing newer."""
+    if state.last_seen is not None and state.last_seen >= at:
+        return state
+    return replace(state, last_seen=at)
 
 
 def came_online(state: DeviceState, device_id: int,
@@ -91,8 +96,12 @@ def readings(telemetry: Telemetry) -> list[tuple[str, Scalar, datetime]]:
 
 def samples_of(device_id: int, telemetry: Telemetry) -> list[Sample]:
     """Numbers and booleans as `value`, strings (door "closed") as `text`."""
+    return as_samples(device_id, readings(telemetry))
+
+
+def as_samples(device_id: int, found: Iterable[tuple[str, Scalar, datetime]]) -> list[Sample]:
     samples = []
-    for metric, value, at in readings(telemetry):
+    for metric, value, at in found:
         if isinstance(value, str):
             samples.append(Sample(device_id, metric, at, text=value[:MAX_TEXT]))
         else:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from datetime import timedelta
 from functools import partial
 
 from sqlalchemy import func, select
@@ -16,6 +17,8 @@ from hub.ingest.pipeline import IngestPipeline
 from hub.store.device_tables import device_state, inbox, sequence_gaps, telemetry
 from tests.integration.ingest.conftest import (
     LIFT,
+    T0,
+    Clock,
     Lakeside,
     PipelineFactory,
     reading,
@@ -146,3 +149,22 @@ async def test_messages_without_seq_are_applied_every_time_and_counted(
     assert await _count(engine, telemetry) == 2
     assert await _count(engine, inbox) == 0
     assert pipeline.stats.not_deduplicable == 2
+
+
+async def test_inbox_keys_older_than_the_keep_window_are_forgotten(
+        engine: AsyncEngine, lakeside: Lakeside, make_pipeline: PipelineFactory,
+        clock: Clock) -> None:
+    pipeline = make_pipeline(inbox_keep_hours=72)
+    acks: list[int] = []
+    old = [reading(LIFT, s, at=T0) for s in range(1, 4)]
+    recent = [reading(LIFT, s, at=T0 + timedelta(hours=71)) for s in range(4, 6)]
+    async with running(pipeline):
+        await _feed(pipeline, [*old, *recent], acks)
+        await until(lambda: len(acks) == 5, "acknowledged")
+        clock.advance(72 * 3600 + 1)
+        await pipeline.sweep()
+
+    async with engine.connect() as connection:
+        kept = (await connection.scalars(select(inbox.c.seq).order_by(inbox.c.seq))).all()
+    assert kept == [4, 5]
+    assert await _count(engine, telemetry) == 5  # readings stay; only the keys go

@@ -14,6 +14,7 @@ from sqlalchemy import event, func, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from hub.health import HealthBoard
 from hub.store.device_tables import counters, dead_letters, inbox, telemetry
 from tests.integration.ingest.conftest import (
     LIFT,
@@ -210,8 +211,13 @@ async def test_a_full_queue_makes_put_wait_and_counts_it(
         await pipeline.put(reading(LIFT, 12), lambda: acked.append(12))  # carries the counter
         await until(lambda: len(acked) == 12, "the twelfth acknowledged")
 
+    board = HealthBoard()
+    board.register("ingest", pipeline.health)
+    health = (await board.report())["ingest"]
     assert waiting
-    assert (pipeline.stats.overflow_waits, pipeline.stats.high_water) == (1, 10)
+    assert (health["overflow_waits"], health["high_water"], health["queue_capacity"]) == (
+        1, 10, 10)
+    assert (health["status"], health["queue_depth"], health["stored"]) == ("ok", 0, 12)
     assert await _count(engine, telemetry) == 12
     async with engine.connect() as connection:
         persisted = await connection.scalar(select(counters.c.value).where(
