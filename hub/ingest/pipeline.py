@@ -66,6 +66,7 @@ class IngestPipeline:
         self.stats = IngestStats(capacity=settings.queue_size)
         self.started = clock()
         self._pruned_at: datetime | None = None
+        self._waiting: set[asyncio.Task[None]] = set()  # verdicts waiting for queue room
 
     # -- what adapters call ------------------------------------------------------------------
 
@@ -79,6 +80,20 @@ class IngestPipeline:
 
     async def device_reachable(self, device_id: int) -> None:
         await self._enqueue(Reachability(device_id, True, self._clock()), None)
+
+    def reachability(self, device_id: int, reachable: bool, reason: str) -> None:
+        """The Modbus pollers' `on_reachability` callback: never blocks. With the queue full
+        (rare: the poller's own readings wait there too) the verdict waits in a task."""
+        item = Reachability(device_id, reachable, self._clock(), reason)
+        loop = asyncio.get_running_loop()
+        try:
+            self._queue.put_nowait(Entry(item, None, loop.time()))
+        except asyncio.QueueFull:
+            task = loop.create_task(self._enqueue(item, None))
+            self._waiting.add(task)
+            task.add_done_callback(self._waiting.discard)
+            return
+        self.stats.queued(self._queue.qsize())
 
     def registry_changed(self) -> None:
         """A device was registered, approved, disabled or changed: reload before the next batch."""

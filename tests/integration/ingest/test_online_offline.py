@@ -128,11 +128,11 @@ async def test_poller_verdicts_take_effect_in_order_with_its_readings(
     heard = _listening(pipeline)
     meter = lakeside.ids["b3-meter-power"]
     await pipeline.put(reading(METER, None, kwh=5.0))
-    await pipeline.device_unreachable(meter, "poll timeout")
+    pipeline.reachability(meter, False, "poll timeout")  # as a Modbus poller calls it
     await pipeline.device_unreachable(meter, "poll timeout")
     async with running(pipeline):
         await until(lambda: pipeline.stats.items == 3, "the first three")
-        await pipeline.device_reachable(meter)
+        pipeline.reachability(meter, True, "")
         await until(lambda: pipeline.stats.items == 4, "back")
 
     assert heard.transitions() == [("DeviceCameOnline", meter, ""),
@@ -168,3 +168,18 @@ async def test_new_events_reach_observers_and_new_samples_the_export_once(
     assert not [m for m in heard.messages if isinstance(m, Delivered)
                 and isinstance(m.observation, Telemetry)]  # nobody subscribed to telemetry
     assert export.offered == [Sample(lakeside.ids["north-gate"], "barrier", T0, text="open")]
+
+
+async def test_a_poller_verdict_waits_for_room_in_a_full_queue_without_blocking_the_poller(
+        engine: AsyncEngine, lakeside: Lakeside, make_pipeline: PipelineFactory) -> None:
+    pipeline = make_pipeline(queue_size=10)
+    heard = _listening(pipeline)
+    meter = lakeside.ids["b3-meter-power"]
+    for seq in range(1, 11):
+        await pipeline.put(reading(METER, seq, kwh=float(seq)))
+    pipeline.reachability(meter, False, "poll timeout")  # returns at once
+    async with running(pipeline):
+        await until(lambda: pipeline.stats.items == 11, "the readings and the verdict")
+
+    assert heard.transitions() == [("DeviceCameOnline", meter, ""),
+                                   ("DeviceWentOffline", meter, "poll timeout")]
