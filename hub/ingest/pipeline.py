@@ -116,8 +116,17 @@ class IngestPipeline:
     async def run(self) -> None:
         """The writer, forever; run it supervised (hub.supervise)."""
         while True:
-            await self._store(await next_batch(self._queue, self._settings.batch_max_items,
-                                               self._settings.batch_max_ms / 1000))
+            batch = await next_batch(self._queue, self._settings.batch_max_items,
+                                     self._settings.batch_max_ms / 1000)
+            await self._store(batch)
+            for _ in batch:
+                self._queue.task_done()
+
+    async def drain(self) -> None:
+        """Wait until everything queued so far is stored. On shutdown: stop the adapters,
+        drain, then cancel the writer; whatever is cancelled unstored was never acknowledged
+        and comes again from the broker."""
+        await self._queue.join()
 
     async def _store(self, batch: Sequence[Entry]) -> None:
         backoff = self._backoff()

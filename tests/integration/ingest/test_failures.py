@@ -207,7 +207,8 @@ async def test_a_full_queue_makes_put_wait_and_counts_it(
 
     async with running(pipeline):
         await eleventh
-        await until(lambda: len(acked) == 11, "all eleven acknowledged")
+        await pipeline.drain()
+        drained = len(acked)
         await pipeline.put(reading(LIFT, 12), lambda: acked.append(12))  # carries the counter
         await until(lambda: len(acked) == 12, "the twelfth acknowledged")
 
@@ -215,6 +216,7 @@ async def test_a_full_queue_makes_put_wait_and_counts_it(
     board.register("ingest", pipeline.health)
     health = (await board.report())["ingest"]
     assert waiting
+    assert drained == 11
     assert (health["overflow_waits"], health["high_water"], health["queue_capacity"]) == (
         1, 10, 10)
     assert (health["status"], health["queue_depth"], health["stored"]) == ("ok", 0, 12)
