@@ -100,6 +100,8 @@ def acl_text(devices: Iterable[DeviceKey], hub_accounts: Iterable[str] = (HUB_AC
         lines += [f"user {check_hub_account(account)}",
                   "topic read estate/#",
                   # Shared subscriptions split the load between hub workers (DESIGN.md §1).
+                  # 2.0.11 checks them without the `$share/group/` prefix; this line is for
+                  # versions that check the prefixed form.
                   "topic read $share/+/estate/#",
                   "topic write estate/+/+/+/cmd", ""]
     for key in sorted(set(devices), key=str):

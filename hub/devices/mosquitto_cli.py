@@ -4,6 +4,7 @@ from the device list (one account per device, plus the hub's own)."""
 from __future__ import annotations
 
 import os
+import pwd
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,7 +54,7 @@ def read_devices(path: Path) -> list[DeviceKey]:
 
 def write_broker_files(devices: Iterable[DeviceKey], out: Path, *, template: str,
                        hub_accounts: Iterable[str] = (HUB_ACCOUNT,), port: int = 1883,
-                       rotate: bool = False) -> Written:
+                       rotate: bool = False, broker_user: str | None = None) -> Written:
     """Write passwd, acl, mosquitto.conf and credentials.yaml into `out`. Every name is
     checked before anything is written; existing passwords are kept unless `rotate`."""
     keys = sorted(set(devices), key=str)
@@ -70,8 +71,22 @@ def write_broker_files(devices: Iterable[DeviceKey], out: Path, *, template: str
     _write(out / "passwd", passwd_text(passwords), 0o600)
     _write(out / "acl", acl, 0o644)
     _write(out / "mosquitto.conf", render_conf(template, out, port), 0o644)
+    if broker_user is not None:
+        _hand_over(out, broker_user)
     return Written(accounts=len(users), created=[u for u in users if u not in kept],
                    passwords=passwords)
+
+
+def _hand_over(out: Path, user: str) -> None:
+    """Let the broker's user read `passwd` and write `data/`: started as root, Mosquitto
+    drops to that user before it opens them. credentials.yaml stays the owner's alone."""
+    try:
+        entry = pwd.getpwnam(user)
+    except KeyError:
+        raise ValueError(f"no system user {user!r} to hand the broker files to") from None
+    (out / "passwd").chmod(0o640)
+    os.chown(out / "passwd", -1, entry.pw_gid)
+    os.chown(out / "data", entry.pw_uid, entry.pw_gid)
 
 
 def _read_credentials(path: Path) -> dict[str, str]:
@@ -108,13 +123,16 @@ def config(
     template: Annotated[Path, typer.Option(help="Mosquitto configuration to start from.")] =
         DEFAULT_TEMPLATE,
     rotate: Annotated[bool, typer.Option(help="New passwords for every account.")] = False,
+    broker_user: Annotated[str | None, typer.Option(
+        help="System user Mosquitto runs as (e.g. mosquitto): passwd becomes readable by its "
+             "group and data/ its own. Needs root.")] = None,
 ) -> None:
     """Generate the broker's accounts (one per device), ACLs and configuration."""
     try:
         written = write_broker_files(read_devices(devices), out,
                                      template=template.read_text(encoding="utf-8"),
                                      hub_accounts=hub_account or [HUB_ACCOUNT], port=port,
-                                     rotate=rotate)
+                                     rotate=rotate, broker_user=broker_user)
     except (UnsafeAccount, RegistryConfigError, OSError, ValueError, yaml.YAMLError) as err:
         typer.secho(f"mosquitto config not written: {err}", err=True, fg="red")
         raise typer.Exit(2) from None

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import os
+import pwd
 import stat
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
 import yaml
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from hub.cli import app
 from tests.integration.mosquitto.conftest import DEVICES, SHIPPED
 
 
-def run(tmp_path: Path, *extra: str, devices: dict[str, object] | None = None):  # type: ignore[no-untyped-def]
+def run(tmp_path: Path, *extra: str, devices: Mapping[str, object] | None = None) -> Result:
     path = tmp_path / "devices.yaml"
     path.write_text(yaml.safe_dump(devices or DEVICES, allow_unicode=True), encoding="utf-8")
     return CliRunner().invoke(app, ["mosquitto", "config", "--devices", str(path),
@@ -72,3 +75,19 @@ def test_generator_refuses_wildcards_in_any_name_and_writes_nothing(
     assert result.exit_code == 2
     assert "not written" in result.output
     assert not (tmp_path / "broker").exists()
+
+
+def test_broker_user_may_read_the_password_file_and_write_its_data(tmp_path: Path) -> None:
+    try:
+        broker = pwd.getpwnam("mosquitto")
+    except KeyError:
+        pytest.skip("no mosquitto system user")
+    if os.geteuid() != 0:
+        pytest.skip("handing files to another user needs root")
+    result = run(tmp_path, "--broker-user", "mosquitto")
+    out = tmp_path / "broker"
+
+    assert result.exit_code == 0, result.output
+    assert (mode(out / "passwd"), (out / "passwd").stat().st_gid) == (0o640, broker.pw_gid)
+    assert (out / "data").stat().st_uid == broker.pw_uid
+    assert mode(out / "credentials.yaml") == 0o600, "plain passwords stay the owner's"

@@ -15,7 +15,7 @@ from simulators.mqtt.device import Link
 from simulators.mqtt.gates import BarrierGate
 from simulators.mqtt.lights import StreetLight
 from tests.integration.mosquitto.conftest import SecuredBroker
-from tests.integration.simulators.conftest import command, is_ack, is_status
+from tests.integration.simulators.conftest import command, is_ack, status_of
 from tests.integration.simulators.watch import Watch, watching
 
 NORTH = "lakeside.gate.gate-north"
@@ -119,7 +119,7 @@ async def test_hub_hears_every_device_and_its_command_reaches_only_the_addressed
     async with watch_as(secured_broker, "hub", "$share/hub/estate/#") as hub, \
             secured_broker.login("hub-2") as sender, simulated(north, south, light):
         for device in (north, south, light):
-            await hub.wait_for(lambda s, d=device: is_status(s, d, "online"))
+            await hub.wait_for(status_of(device, "online"))
         open_id, body = command("open")
         await sender.publish(north.topic("cmd"), body, qos=1)
         await hub.wait_for(lambda s: is_ack(s, north, open_id))

@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import json
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -60,6 +60,14 @@ async def running(device: SimulatedDevice, watch: Watch) -> AsyncIterator[Simula
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+def telemetry_of(device: SimulatedDevice) -> Callable[[Seen], bool]:
+    return lambda seen: seen.topic == device.topic("telemetry")
+
+
+def status_of(device: SimulatedDevice, word: str) -> Callable[[Seen], bool]:
+    return lambda seen: is_status(seen, device, word)
 
 
 def is_status(seen: Seen, device: SimulatedDevice, word: str) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -16,7 +17,13 @@ from simulators.mqtt.device import Link, SimulatedDevice
 from simulators.mqtt.doors import DoorController
 from simulators.mqtt.gates import BarrierGate
 from simulators.mqtt.lights import StreetLight
-from tests.integration.simulators.conftest import events, is_status, online, running
+from tests.integration.simulators.conftest import (
+    events,
+    is_status,
+    online,
+    running,
+    telemetry_of,
+)
 from tests.integration.simulators.proxy import Proxy
 from tests.integration.simulators.watch import Seen, Watch, split_url
 
@@ -68,14 +75,17 @@ async def test_simulator_reports_retained_online_then_qos1_telemetry_in_sequence
     assert not [s for s in watch.seen if s.channel == "cmd"], "a device never publishes cmd"
 
 
+def this_life(device: SimulatedDevice) -> Callable[[Seen], bool]:
+    return lambda s: telemetry_of(device)(s) and s.body["boot"] == device.boot
+
+
 async def test_device_started_again_has_a_new_boot_and_counts_from_one(
         site: str, mqtt_url: str, watch: Watch) -> None:
     first, second = (StreetLight(site, "light-b3-1", Link(mqtt_url), period_s=FAST)
                      for _ in range(2))
     for device in (first, second):
         async with running(device, watch):
-            await watch.wait_for(lambda s, d=device: s.topic == d.topic("telemetry")
-                                 and s.body["boot"] == d.boot)
+            await watch.wait_for(this_life(device))
 
     assert first.boot != second.boot
     seqs = {boot: [s.body["seq"] for s in watch.on(first.topic("telemetry"))

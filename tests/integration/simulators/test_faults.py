@@ -13,7 +13,7 @@ import pytest
 from simulators.mqtt.device import SimulatedDevice
 from simulators.mqtt.runner import build_devices, run_faults
 from simulators.mqtt.scenario import Scenario, load_scenario
-from tests.integration.simulators.conftest import events, is_status, online
+from tests.integration.simulators.conftest import events, is_status, online, telemetry_of
 from tests.integration.simulators.watch import Watch
 
 pytestmark = pytest.mark.mqtt
@@ -32,7 +32,7 @@ async def scenario_running(scenario: Scenario, url: str,
     tasks = [asyncio.create_task(d.run()) for d in devices.values()]
     try:
         for device in devices.values():  # up and reporting before the first fault begins
-            await watch.wait_for(lambda s, d=device: s.topic == d.topic("telemetry"))
+            await watch.wait_for(telemetry_of(device))
         tasks.append(asyncio.create_task(run_faults(scenario.faults, devices)))
         yield devices
     finally:
