@@ -1,4 +1,5 @@
 """Device simulators (elevators over Modbus, lights, gates, cameras, doors, meters over MQTT).
 
-Empty until the devices issue: the foundation only fixes the package's place in the layout.
+Run them with `python -m simulators [mqtt|modbus] ...` (simulators/__main__.py); the MQTT
+ones live in simulators/mqtt/, the Modbus ones in simulators/modbus/.
 """

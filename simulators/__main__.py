@@ -11,7 +11,7 @@ import sys
 
 SUBCOMMANDS = {
     "mqtt": "simulators.mqtt.cli",  # lights, gates, cameras, doors
-    "modbus": "simulators.modbus_devices",  # elevators and meters as Modbus TCP servers
+    "modbus": "simulators.modbus.cli",  # elevators and meters as Modbus TCP servers
 }
 DEFAULT = "mqtt"
 

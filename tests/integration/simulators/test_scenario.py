@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from simulators.__main__ import main as simulators_main
 from simulators.mqtt.cameras import CONFUSABLE, PROVINCES, misread, plate_color
 from simulators.mqtt.runner import build_devices, community
 from simulators.mqtt.scenario import ScenarioError, load_scenario, parse_duration
@@ -118,3 +119,14 @@ async def test_python_m_simulators_runs_a_scenario_file_until_terminated(
     assert process.returncode == 0
     assert f"simulating 2 devices of {site}" in out.decode()
     assert stuck[0].body["state"] == "stuck"
+
+
+@pytest.mark.parametrize(("argv", "program"), [
+    (["--help"], "python -m simulators mqtt"), (["mqtt", "--help"], "python -m simulators mqtt"),
+    (["modbus", "--help"], "python -m simulators modbus")])
+def test_python_m_simulators_dispatches_to_the_protocol_named_first(
+        argv: list[str], program: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        simulators_main(argv)
+    assert stopped.value.code == 0
+    assert capsys.readouterr().out.startswith(f"usage: {program}")
