@@ -199,6 +199,10 @@ REFUSED = [
     (f"{LIFT}/telemetry", _json(boot="b" * 65, metrics={"floor": 1}), "bad_field:boot"),
     (f"{LIFT}/telemetry", _json(ts="2026-11-26T08:00:00", metrics={"f": 1}), "bad_field:ts"),
     (f"{LIFT}/telemetry", _json(ts="yesterday", metrics={"f": 1}), "bad_field:ts"),
+    (f"{LIFT}/telemetry", _json(ts="0001-01-01T00:00:00+01:00", metrics={"f": 1}),
+     "bad_field:ts"),
+    (f"{LIFT}/telemetry", _json(ts="9999-12-31T23:59:59-01:00", metrics={"f": 1}),
+     "bad_field:ts"),
     (f"{LIFT}/telemetry", _json(ts=1795680000.5, metrics={"f": 1}), "bad_field:ts"),
     (f"{LIFT}/telemetry", _json(ts=True, metrics={"f": 1}), "bad_field:ts"),
     (f"{LIFT}/telemetry", _json(ts=10**20, metrics={"f": 1}), "bad_field:ts"),
@@ -338,8 +342,13 @@ JSONISH = st.recursive(
 KEYS = st.sampled_from(["seq", "boot", "ts", "metrics", "type", "code", "active", "detail",
                         "lane", "direction", "plate", "color", "confidence", "image",
                         "credential", "state", "id", "ok", "error", "device", "site"])
-OBJECTS = st.dictionaries(KEYS, JSONISH, max_size=8).map(
-    lambda d: json.dumps(d, allow_nan=True).encode())
+TIMES = st.one_of(
+    st.builds(lambda at, zone: at.isoformat() + zone,
+              st.datetimes() | st.sampled_from([datetime.min, datetime.max]),
+              st.sampled_from(["", "Z", "+01:00", "-01:00", "+14:00", "-12:00"])),
+    st.integers(-(2**70), 2**70))
+OBJECTS = st.builds(lambda d, ts: {**d, "ts": ts}, st.dictionaries(KEYS, JSONISH, max_size=8),
+                    st.none() | TIMES).map(lambda d: json.dumps(d, allow_nan=True).encode())
 
 
 @settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
@@ -348,6 +357,14 @@ def test_decode_never_raises_whatever_arrives(topic: str, payload: bytes) -> Non
     result = decode(topic, payload, NOW)
 
     assert result is None or isinstance(result, Rejected) or result.envelope.received_at == NOW
+
+
+@given(ts=TIMES)
+def test_any_timestamp_is_read_or_refused_never_raised(ts: Any) -> None:
+    result = _decode(f"{LIFT}/telemetry", _json(ts=ts, metrics={"floor": 1}))
+
+    assert isinstance(result, Telemetry) or result.reason in (
+        "bad_field:ts", "future_ts", "old_ts")
 
 
 METRIC_VALUES = (st.booleans() | st.integers(-(2**53), 2**53)

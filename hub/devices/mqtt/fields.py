@@ -134,11 +134,11 @@ def _parse_ts(value: Any) -> datetime:
         raise BadField("bad_field:ts")
     try:
         at = datetime.fromisoformat(value)
-    except ValueError:
+        if at.tzinfo is None:  # a naive time is ambiguous: the device's zone is unknown
+            raise BadField("bad_field:ts")
+        return at.astimezone(UTC)
+    except (ValueError, OverflowError):  # OverflowError: year 1 or 9999 moved by an offset
         raise BadField("bad_field:ts") from None
-    if at.tzinfo is None:  # a naive time is ambiguous: the device's zone is unknown
-        raise BadField("bad_field:ts")
-    return at.astimezone(UTC)
 
 
 def metrics_of(data: Mapping[str, Any]) -> dict[str, Scalar]:
