@@ -50,6 +50,8 @@ Clock = Callable[[], datetime]
 CHINA_STANDARD_TIME = timezone(timedelta(hours=8), "CST")
 # Long enough to keep commands sent during a broker restart or a short network outage.
 SESSION_EXPIRY_S = 300
+# A connection that lasted this long was healthy: the next outage backs off from the start.
+STABLE_S = 30.0
 # A QoS 1 publish whose PUBACK never comes (the link died) is given up after this long.
 PUBLISH_TIMEOUT_S = 5.0
 
@@ -115,10 +117,6 @@ class SimulatedDevice:
         """How many times each command id was carried out: at most once (Q10)."""
         return self._desk.executions
 
-    @property
-    def connected(self) -> bool:
-        return self._client is not None
-
     # --- what subclasses define ---------------------------------------------------------
 
     def actions(self) -> Mapping[str, Action]:
@@ -172,24 +170,32 @@ class SimulatedDevice:
                                f"it knows {', '.join(sorted(self.faults))}")
         if active == (fault in self.active_faults):
             return
-        (self.active_faults.add if active else self.active_faults.discard)(fault)
         log.info("%s: fault %s %s", self.key, fault, "begins" if active else "ends")
+        if active:
+            self.active_faults.add(fault)
+        else:
+            self.active_faults.discard(fault)
         if fault == "offline":
-            (self._present.clear if active else self._present.set)()
-            (self._away.set if active else self._away.clear)()
+            self._present.clear() if active else self._present.set()
+            self._away.set() if active else self._away.clear()
         await self.on_fault(fault, active)
 
     async def _stay_connected(self) -> None:
         backoff = Backoff(base=0.2, cap=10.0)
         clean_start = True  # a new life starts a new session; a reconnect resumes it
+        loop = asyncio.get_running_loop()
         while True:
             await self._present.wait()
+            connected_at = None
             try:
                 async with self._new_client(clean_start) as client:
-                    clean_start = False
-                    backoff.reset()
+                    clean_start, connected_at = False, loop.time()
                     await self._session(client)
             except aiomqtt.MqttError as err:
+                # Only a connection that held counts as recovery: one dropped at once (a
+                # kicked client id, a refused subscription) must keep backing off.
+                if connected_at is not None and loop.time() - connected_at > STABLE_S:
+                    backoff.reset()
                 if backoff.attempt == 0:  # once per outage, not once per attempt
                     log.warning("%s: broker connection lost (%s); reconnecting", self.key, err)
                 self.counters["disconnects"] += 1
@@ -286,13 +292,6 @@ class SimulatedDevice:
         await self._ack(command.id, outcome)
 
     async def _ack(self, command_id: str, outcome: Outcome) -> None:
-        client = self._client
-        if client is None:
-            return
-        body = json.dumps({"id": command_id, "ok": outcome.ok, "error": outcome.error})
-        try:
-            await client.publish(self.topic("cmd/ack"), body.encode(), qos=1)
-        except aiomqtt.MqttError:
-            self.counters["dropped"] += 1
-            return
-        self.counters["acks"] += 1
+        body = {"id": command_id, "ok": outcome.ok, "error": outcome.error}
+        if await self._send("cmd/ack", body):
+            self.counters["acks"] += 1
