@@ -129,7 +129,7 @@ class IngestSettings(_Section):
 
     queue_size: int = Field(default=10_000, ge=10, le=1_000_000)
     batch_max_items: int = Field(default=500, ge=1, le=10_000)
-    batch_max_ms: float = Field(default=20.0, ge=0.0, le=10_000.0)
+    batch_max_ms: float = Field(default=10.0, ge=0.0, le=10_000.0)
     # Unknown devices are dead-lettered either way; with this on they also wait as "pending".
     auto_register: bool = False
     dead_letters_keep: int = Field(default=10_000, ge=10, le=10_000_000)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import insert, select, update
@@ -36,9 +37,9 @@ async def lakeside_b1_to_b3(engine: AsyncEngine) -> int:
     return int(site_id)
 
 
-async def _rows(engine: AsyncEngine, query: object) -> list[object]:
+async def _rows(engine: AsyncEngine, query: Any) -> list[Any]:
     async with engine.connect() as connection:
-        return list((await connection.execute(query)).all())  # type: ignore[call-overload]
+        return list((await connection.execute(query)).all())
 
 
 async def test_the_shipped_file_is_inserted_once_and_then_left_as_it_is(
@@ -51,7 +52,7 @@ async def test_the_shipped_file_is_inserted_once_and_then_left_as_it_is(
 
     assert (len(first.inserted), first.updated, first.unchanged) == (20, [], 0)
     assert (second.inserted, second.updated, second.unchanged) == ([], [], 20)
-    stored = {r.code: r for r in await _rows(engine, select(devices))}  # type: ignore[attr-defined]
+    stored = {r.code: r for r in await _rows(engine, select(devices))}
     lift = stored["b3-lift-1"]
     assert (lift.kind, lift.protocol, lift.register_map, lift.timeout_s) == (
         "elevator", Protocol.MODBUS, "elevator-std", 30)
@@ -80,8 +81,8 @@ async def test_a_pending_device_listed_in_the_file_is_trusted_and_a_disabled_one
         applied = await apply_devices(uow, specs, source="devices.yaml", clock=lambda: T0)
 
     assert applied.updated == ["lakeside/light-1"]
-    approvals = dict(await _rows(engine, select(devices.c.code, devices.c.approval).where(
-        devices.c.code.in_(["light-1", "gate-south"]))))  # type: ignore[arg-type]
+    approvals: dict[str, Approval] = dict(await _rows(engine, select(
+        devices.c.code, devices.c.approval).where(devices.c.code.in_(["light-1", "gate-south"]))))
     assert approvals == {"light-1": Approval.ACTIVE, "gate-south": Approval.DISABLED}
 
 
