@@ -133,9 +133,11 @@ class MqttGateway:
         if left <= 0 or self._client is None:
             return False
         topic, payload = encode_command(command)
-        properties = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
-        # The broker drops it too if it cannot deliver it in time (a device's queued session).
-        properties.MessageExpiryInterval = max(1, math.ceil(left))
+        properties = None
+        if self._config.v5:
+            # The broker drops it too if it cannot deliver it in time (a queued session).
+            properties = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
+            properties.MessageExpiryInterval = max(1, math.ceil(left))
         try:
             await self._client.publish(topic, payload, qos=1, retain=False,
                                        properties=properties, timeout=left)

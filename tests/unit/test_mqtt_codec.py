@@ -431,6 +431,7 @@ def test_a_dead_link_is_noticed_within_one_and_a_half_keepalives(keepalive_s: in
     ({"keepalive_s": 2}, "keepalive_s"),
     ({"receive_maximum": 70_000}, "receive_maximum"),
     ({"incoming_queue": 0}, "incoming_queue"),
+    ({"shared_group": "hub", "protocol": "3.1.1"}, "protocol 5"),
 ])
 def test_unusable_connection_settings_are_refused(setting: dict[str, Any], message: str) -> None:
     values: dict[str, Any] = {"url": "mqtt://127.0.0.1", "client_id": "hub-1", **setting}

@@ -9,6 +9,7 @@ import ssl
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any, Literal
 from urllib.parse import unquote, urlsplit
 
 import aiomqtt
@@ -48,6 +49,10 @@ class MqttConfig:
     sites: tuple[str, ...] = ()  # empty: every site on the broker
     backoff_base_s: float = 0.5
     backoff_cap_s: float = 30.0
+    # "3.1.1" for brokers without MQTT 5, such as the embedded demo broker (amqtt): the
+    # session is kept (clean session off) without an expiry, and there is no receive
+    # maximum, message expiry or shared subscription.
+    protocol: Literal["5", "3.1.1"] = "5"
 
     def __post_init__(self) -> None:
         if urlsplit(self.url).scheme not in ("mqtt", "mqtts"):
@@ -58,8 +63,14 @@ class MqttConfig:
             raise ValueError("mqtt keepalive_s must be between 5 and 3600")
         if not 1 <= self.receive_maximum <= 65_535:
             raise ValueError("mqtt receive_maximum must be between 1 and 65535")
+        if self.shared_group and self.protocol != "5":
+            raise ValueError("mqtt shared_group needs protocol 5")
         if self.incoming_queue < 1 or self.incoming_queue_bytes < 1:
             raise ValueError("mqtt incoming_queue and incoming_queue_bytes must be positive")
+
+    @property
+    def v5(self) -> bool:
+        return self.protocol == "5"
 
     @property
     def where(self) -> str:
@@ -86,22 +97,25 @@ class MqttConfig:
 def make_client(config: MqttConfig, *, session_expiry_s: int,
                 queue_type: type[asyncio.Queue[aiomqtt.Message]] | None = None,
                 max_queued: int = 0) -> aiomqtt.Client:
-    """An MQTT 5 client that resumes its session (clean start off), so QoS 1 messages that
-    arrive while it is away wait in the broker for `session_expiry_s`."""
+    """A client that resumes its session (clean start off), so QoS 1 messages that arrive
+    while it is away wait in the broker (for `session_expiry_s` with MQTT 5)."""
     parts = urlsplit(config.url)
-    connect = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
-    connect.SessionExpiryInterval = session_expiry_s
-    connect.ReceiveMaximum = config.receive_maximum
+    session: dict[str, Any] = {"protocol": aiomqtt.ProtocolVersion.V311, "clean_session": False}
+    if config.v5:
+        connect = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+        connect.SessionExpiryInterval = session_expiry_s
+        connect.ReceiveMaximum = config.receive_maximum
+        session = {"protocol": aiomqtt.ProtocolVersion.V5, "clean_start": False,
+                   "properties": connect}
     password = config.password or (unquote(parts.password) if parts.password else None)
     return aiomqtt.Client(
-        parts.hostname or "127.0.0.1", config.port,
-        identifier=config.client_id, protocol=aiomqtt.ProtocolVersion.V5,
+        parts.hostname or "127.0.0.1", config.port, identifier=config.client_id,
         username=config.username or (unquote(parts.username) if parts.username else None),
         password=password, keepalive=config.wire_keepalive_s,
-        timeout=config.connect_timeout_s,
-        clean_start=False, properties=connect, queue_type=queue_type,
+        timeout=config.connect_timeout_s, queue_type=queue_type,
         max_queued_incoming_messages=max_queued,
         tls_context=ssl.create_default_context() if parts.scheme == "mqtts" else None,
+        **session,
     )
 
 

@@ -68,7 +68,7 @@ async def publish(url: str, messages: list[tuple[str, bytes | str]], *, retain: 
                   ) -> None:
     """Publish as a device would: QoS 1, each one acknowledged by the broker."""
     host, port = host_port(url)
-    async with aiomqtt.Client(host, port, protocol=aiomqtt.ProtocolVersion.V5) as device:
+    async with aiomqtt.Client(host, port) as device:
         for topic, payload in messages:
             await device.publish(topic, payload, qos=1, retain=retain)
 

@@ -16,7 +16,7 @@ import aiomqtt
 import pytest
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
-from hub.devices.broker import free_port
+from hub.devices.broker import EmbeddedBroker, free_port
 from hub.devices.gateway import MqttGateway
 from hub.devices.mqtt.link import MqttConfig
 from hub.domain.device_commands import CommandStatus, DeviceCommand
@@ -38,6 +38,7 @@ class FakeGate:
     key: DeviceKey
     answer: str = "ok"
     ack_as: DeviceKey | None = None  # acknowledge on another device's topic (a spoofer)
+    v5: bool = True
     received: list[aiomqtt.Message] = field(default_factory=list)
 
     @property
@@ -49,10 +50,14 @@ class FakeGate:
         host, port = host_port(url)
         base = f"estate/{self.key.site}/{self.key.kind}/{self.key.device}"
         acks_to = self.ack_as or self.key
-        async with aiomqtt.Client(host, port, protocol=aiomqtt.ProtocolVersion.V5) as client:
+        protocol = aiomqtt.ProtocolVersion.V5 if self.v5 else aiomqtt.ProtocolVersion.V311
+        async with aiomqtt.Client(host, port, protocol=protocol) as client:
             # retainAsPublished: the retain flag arrives as the hub set it, not cleared.
-            await client.subscribe(f"{base}/cmd", options=SubscribeOptions(
-                qos=1, retainAsPublished=True))
+            if self.v5:
+                await client.subscribe(f"{base}/cmd", options=SubscribeOptions(
+                    qos=1, retainAsPublished=True))
+            else:
+                await client.subscribe(f"{base}/cmd", qos=1)
             subscribed.set()
             async for message in client.messages:
                 self.received.append(message)
@@ -80,10 +85,11 @@ async def device(url: str, key: DeviceKey, **behaviour: Any) -> AsyncIterator[Fa
 
 
 @asynccontextmanager
-async def gateway(url: str, site: str, ack_timeout_s: float = 0.5
+async def gateway(url: str, site: str, ack_timeout_s: float = 0.5, **settings: Any
                   ) -> AsyncIterator[MqttGateway]:
     config = MqttConfig(url=url, client_id=f"hub-{site}-cmd", sites=(site,), session_expiry_s=60,
-                        backoff_base_s=0.1, backoff_cap_s=0.5, connect_timeout_s=2.0)
+                        backoff_base_s=0.1, backoff_cap_s=0.5, connect_timeout_s=2.0,
+                        **settings)
     commands = MqttGateway(config, HealthBoard(), now, ack_timeout_s=ack_timeout_s)
     task = asyncio.create_task(commands.run())
     try:
@@ -116,6 +122,18 @@ async def test_an_acknowledged_command_round_trips_as_acked(mqtt_url: str) -> No
                               "expires": open_gate.expires_at.isoformat(
                                   timespec="milliseconds").replace("+00:00", "Z")}]
     assert [message.qos for message in gate.received] == [1]
+
+
+# hub/devices/broker.py configures amqtt 0.12 with `sys_interval`, which it deprecates.
+@pytest.mark.filterwarnings("ignore:sys_interval is deprecated:DeprecationWarning")
+async def test_commands_round_trip_on_the_embedded_demo_broker_over_mqtt_3_1_1() -> None:
+    key = gate_of(unique_site())
+    async with (EmbeddedBroker() as broker,  # amqtt: MQTT 3.1.1 only
+                device(broker.url, key, v5=False) as gate,
+                gateway(broker.url, key.site, protocol="3.1.1") as commands):
+        status = await commands.send(command(key))
+
+    assert status is CommandStatus.ACKED and len(gate.received) == 1
 
 
 async def test_a_device_that_refuses_makes_the_command_failed(mqtt_url: str) -> None:

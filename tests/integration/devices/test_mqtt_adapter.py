@@ -19,6 +19,7 @@ from pathlib import Path
 import paho.mqtt.client as paho
 import pytest
 
+from hub.devices.broker import EmbeddedBroker
 from hub.devices.mqtt.adapter import MqttAdapter, paho_client
 from hub.devices.mqtt.link import MqttConfig, make_client
 from hub.domain.observations import (
@@ -102,6 +103,23 @@ async def test_every_inbound_channel_is_decoded_and_handed_to_the_ingest(
     assert kinds == [Telemetry, Fault, StatusReported, CommandAcknowledged, Rejected]
     assert isinstance(ingest.items[4], Rejected) and ingest.items[4].reason == "nan"
     assert adapter.stats.messages_in == 5 and adapter.stats.acks_sent == 5
+
+
+# hub/devices/broker.py configures amqtt 0.12 with `sys_interval`, which it deprecates.
+@pytest.mark.filterwarnings("ignore:sys_interval is deprecated:DeprecationWarning")
+async def test_the_adapter_speaks_mqtt_3_1_1_to_the_embedded_demo_broker() -> None:
+    site = unique_site()
+    ingest = RecordingIngest()
+    async with EmbeddedBroker() as broker:  # amqtt: MQTT 3.1.1 only
+        adapter = _adapter(_config(broker.url, site, protocol="3.1.1"), ingest)
+        async with running(adapter):
+            await publish(broker.url, [
+                (f"estate/{site}/light/b3-lamp-2/telemetry", telemetry(1, on=True)),
+                (f"estate/{site}/light/b3-lamp-2/status", b"offline")])
+            await eventually(lambda: len(ingest.items) == 2, "both messages")
+
+    assert [type(item) for item in ingest.items] == [Telemetry, StatusReported]
+    assert adapter.stats.acks_sent == 2
 
 
 async def test_an_unacknowledged_message_is_redelivered_after_reconnect_and_an_acked_one_is_not(
