@@ -12,6 +12,7 @@ from hub.api import errors
 from hub.api.guard import authorize
 from hub.api.limits import BodySizeLimit, SlidingWindow
 from hub.api.routers import auth, health, property, residents, staff
+from hub.api.routers import devices as device_routes
 from hub.api.routers import telemetry as telemetry_routes
 from hub.bootstrap import Hub, bootstrap
 from hub.settings import Settings
@@ -20,7 +21,7 @@ from hub.settings import Settings
 # times more than one account may try.
 ADDRESS_ATTEMPTS_FACTOR = 5
 ROUTERS = (health.router, auth.router, property.router, residents.router, staff.router,
-           telemetry_routes.router)
+           telemetry_routes.router, device_routes.router)
 
 
 def create_app(settings: Settings, hub: Hub | None = None) -> FastAPI:

@@ -67,6 +67,20 @@ POLICY: Final[dict[tuple[str, str], Allowed]] = {
 
     # Device readings: the staff who run the estate; finance and residents have no use.
     ("GET", "/api/v1/devices/{device_id}/telemetry"): frozenset({A, M, MT, SD, SEC}),
+
+    # The device registry: the same staff read it; managers change it and send commands
+    # (a manual gate opening, lights on). Object scope (site, building) is in the queries.
+    ("GET", "/api/v1/devices"): frozenset({A, M, MT, SD, SEC}),
+    ("POST", "/api/v1/devices"): frozenset({A, M}),
+    ("GET", "/api/v1/devices/{device_id}"): frozenset({A, M, MT, SD, SEC}),
+    ("PATCH", "/api/v1/devices/{device_id}"): frozenset({A, M}),
+    ("POST", "/api/v1/devices/{device_id}/approve"): frozenset({A, M}),
+    ("GET", "/api/v1/devices/{device_id}/status"): frozenset({A, M, MT, SD, SEC}),
+    ("POST", "/api/v1/devices/{device_id}/commands"): frozenset({A, M}),
+    ("GET", "/api/v1/devices/{device_id}/commands"): frozenset({A, M, MT, SD, SEC}),
+    # What ingestion refused: for those who fix devices.
+    ("GET", "/api/v1/dead-letters"): frozenset({A, M, MT}),
+    ("GET", "/api/v1/dead-letters/counts"): frozenset({A, M, MT}),
 }
 
 

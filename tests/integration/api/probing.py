@@ -84,6 +84,11 @@ def bodies(w: World, ids: Mapping[str, int], username: str) -> dict[Route, dict[
                                     "role": "service_desk",
                                     "grants": [{"site_id": ids["site_id"]}]},
         ("PATCH", "/api/v1/staff/{account_id}"): {"display_name": "Renamed"},
+        ("POST", "/api/v1/devices"): {"site_id": ids["site_id"], "code": "lamp-99",
+                                      "kind": "light"},
+        ("PATCH", "/api/v1/devices/{device_id}"): {"name": "Lift B1"},
+        # One second: with a real gateway and no broker, a command waits until it expires.
+        ("POST", "/api/v1/devices/{device_id}/commands"): {"action": "open", "expires_in": 1},
     }
 
 
