@@ -27,7 +27,6 @@ class EmbeddedBroker:
         self.port = port or free_port(host)
         self._broker = Broker({
             "listeners": {"default": {"type": "tcp", "bind": f"{self.host}:{self.port}"}},
-            "sys_interval": 0,
             # Loopback only, demo only: anonymous devices are fine here and nowhere else.
             "plugins": {"amqtt.plugins.authentication.AnonymousAuthPlugin":
                         {"allow_anonymous": True}},

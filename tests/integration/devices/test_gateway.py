@@ -124,8 +124,6 @@ async def test_an_acknowledged_command_round_trips_as_acked(mqtt_url: str) -> No
     assert [message.qos for message in gate.received] == [1]
 
 
-# hub/devices/broker.py configures amqtt 0.12 with `sys_interval`, which it deprecates.
-@pytest.mark.filterwarnings("ignore:sys_interval is deprecated:DeprecationWarning")
 async def test_commands_round_trip_on_the_embedded_demo_broker_over_mqtt_3_1_1() -> None:
     key = gate_of(unique_site())
     async with (EmbeddedBroker() as broker,  # amqtt: MQTT 3.1.1 only

@@ -105,8 +105,6 @@ async def test_every_inbound_channel_is_decoded_and_handed_to_the_ingest(
     assert adapter.stats.messages_in == 5 and adapter.stats.acks_sent == 5
 
 
-# hub/devices/broker.py configures amqtt 0.12 with `sys_interval`, which it deprecates.
-@pytest.mark.filterwarnings("ignore:sys_interval is deprecated:DeprecationWarning")
 async def test_the_adapter_speaks_mqtt_3_1_1_to_the_embedded_demo_broker() -> None:
     site = unique_site()
     ingest = RecordingIngest()
