@@ -76,7 +76,27 @@ class SecuritySettings(_Section):
 
 
 class MqttSettings(_Section):
+    """The hub's connection to the broker; see docs/devices.md for what the broker must allow."""
+
     url: str = ""  # empty: `hub demo` embeds a broker; `hub run` needs one
+    protocol: Literal["5", "3.1.1"] = "5"  # 3.1.1 only for brokers without MQTT 5 (amqtt)
+    client_id: str = Field(default="hub-1", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    username: str = ""
+    password: SecretStr = SecretStr("")
+    keepalive_s: int = Field(default=10, ge=5, le=3600)
+    session_expiry_s: int = Field(default=86_400, ge=0, le=30 * 86_400)
+    receive_maximum: int = Field(default=1000, ge=1, le=65_535)
+    incoming_queue: int = Field(default=20_000, ge=10, le=1_000_000)
+    incoming_queue_bytes: int = Field(default=32 * 1_048_576, ge=65_536, le=1 << 31)
+    shared_group: str = Field(default="", pattern=r"^[A-Za-z0-9_-]{0,64}$")
+    sites: list[str] = Field(default_factory=list)  # empty: every site on the broker
+    # The gateway keeps a connection of its own (a plain subscription to command acks).
+    command_client_id: str = Field(default="hub-1-cmd", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    command_username: str = ""
+    command_password: SecretStr = SecretStr("")
+    ack_timeout_s: float = Field(default=5.0, ge=0.1, le=120.0)
+    max_payload_bytes: int = Field(default=65_536, ge=1024, le=16 * 1_048_576)
+    future_skew_s: int = Field(default=300, ge=0, le=86_400)
 
 
 class TelemetrySettings(_Section):
