@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import inspect
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
@@ -14,17 +14,28 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from hub.bus import Handler, MessageBus
+from hub.devices.gateway import MqttGateway
+from hub.devices.mqtt.adapter import MqttAdapter
+from hub.devices.mqtt.codec import Contract
+from hub.devices.mqtt.fields import Limits
+from hub.devices.mqtt.link import MqttConfig
 from hub.domain import commands as c
-from hub.handlers import accounts, premises, residents
+from hub.handlers import accounts, devices, premises, residents
 from hub.health import HealthBoard
-from hub.ports import Clock, UnitOfWork
+from hub.ingest.command_log import SqlCommandLog
+from hub.ingest.pipeline import IngestPipeline
+from hub.ports import Clock, TelemetryExport, UnitOfWork
 from hub.security.pii import PiiVault
 from hub.security.tokens import TokenIssuer
 from hub.settings import Settings
 from hub.store import migrate
 from hub.store.db import make_engine, make_sessions
 from hub.store.mapping import start_mappers
+from hub.store.telemetry import device_keys
 from hub.store.uow import SqlUnitOfWork
+from hub.supervise import Job
+from hub.telemetry.influx import InfluxExport
+from hub.telemetry.jobs import TelemetryJobs
 
 COMMAND_HANDLERS: dict[type, Callable[..., Any]] = {
     c.CreateSite: premises.create_site,
@@ -42,6 +53,7 @@ COMMAND_HANDLERS: dict[type, Callable[..., Any]] = {
     c.Login: accounts.login,
     c.Refresh: accounts.refresh,
     c.Logout: accounts.logout,
+    **devices.COMMAND_HANDLERS,
 }
 EVENT_HANDLERS: dict[type, list[Callable[..., Any]]] = {}
 
@@ -62,6 +74,12 @@ class Hub:
     vault: PiiVault
     clock: Clock
     health: HealthBoard
+    pipeline: IngestPipeline
+    gateway: MqttGateway | None
+    # Long-running work, started supervised by hub.runtime; `inputs` are stopped first on
+    # shutdown so that the pipeline can drain what they already handed over.
+    jobs: dict[str, Job]
+    inputs: set[str]
 
     def uow(self) -> UnitOfWork:
         return SqlUnitOfWork(self.sessions)
@@ -85,9 +103,19 @@ def bootstrap(settings: Settings, *, clock: Clock = utc_now,
     tokens = TokenIssuer(settings.security.jwt_secret.get_secret_value(),
                          timedelta(minutes=settings.security.access_token_minutes))
     vault = make_vault(settings)
+    health = HealthBoard()
+    health.register("database", partial(database_health, engine), critical=True)
+    jobs: dict[str, Job] = {}
+    export = _telemetry(settings, engine, clock, health, jobs)
+    pipeline = IngestPipeline(engine, settings.ingest, clock, export=export)
+    health.register("ingest", pipeline.health)
+    jobs |= {"ingest": pipeline.run, "ingest.sweeper": pipeline.sweep_forever}
+    gateway, inputs = _mqtt(settings, pipeline, health, clock, jobs)
     dependencies: dict[str, Any] = {
         "clock": clock, "tokens": tokens, "vault": vault,
         "refresh_ttl": timedelta(days=settings.security.refresh_token_days),
+        "command_log": SqlCommandLog(engine), "gateway": gateway,
+        "registry_changed": pipeline.registry_changed,
     }
     bus = MessageBus(
         uow_factory=lambda: SqlUnitOfWork(sessions),
@@ -95,9 +123,45 @@ def bootstrap(settings: Settings, *, clock: Clock = utc_now,
         event_handlers={kind: [_inject(h, dependencies) for h in hs]
                         for kind, hs in EVENT_HANDLERS.items()},
     )
-    health = HealthBoard()
-    health.register("database", partial(database_health, engine), critical=True)
-    return Hub(settings, engine, sessions, bus, tokens, vault, clock, health)
+    return Hub(settings, engine, sessions, bus, tokens, vault, clock, health, pipeline, gateway,
+               jobs, inputs)
+
+
+def _telemetry(settings: Settings, engine: AsyncEngine, clock: Clock, health: HealthBoard,
+               jobs: dict[str, Job]) -> TelemetryExport | None:
+    jobs |= TelemetryJobs(engine, settings.telemetry, health, clock).jobs()
+    if not settings.influx.url:
+        return None
+    export = InfluxExport(settings.influx, partial(device_keys, engine), health)
+    jobs[export.component] = export.run
+    return export
+
+
+def _mqtt(settings: Settings, pipeline: IngestPipeline, health: HealthBoard, clock: Clock,
+          jobs: dict[str, Job]) -> tuple[MqttGateway | None, set[str]]:
+    """The broker side: none without `mqtt.url` (tests, a hub that only serves the API)."""
+    mqtt = settings.mqtt
+    if not mqtt.url:
+        return None, set()
+    config = MqttConfig(
+        url=mqtt.url, client_id=mqtt.client_id, username=mqtt.username or None,
+        password=mqtt.password.get_secret_value() or None, keepalive_s=mqtt.keepalive_s,
+        session_expiry_s=mqtt.session_expiry_s, receive_maximum=mqtt.receive_maximum,
+        incoming_queue=mqtt.incoming_queue, incoming_queue_bytes=mqtt.incoming_queue_bytes,
+        shared_group=mqtt.shared_group, sites=tuple(mqtt.sites), protocol=mqtt.protocol)
+    contract = Contract(limits=Limits(max_payload_bytes=mqtt.max_payload_bytes,
+                                      future_skew=timedelta(seconds=mqtt.future_skew_s)))
+    adapter = MqttAdapter(config, pipeline, health, clock, contract=contract)
+    # Commands go over a connection of their own, with a plain subscription to the acks,
+    # so that an ack reaches the worker waiting for it even when inbound load is shared.
+    gateway = MqttGateway(
+        replace(config, client_id=mqtt.command_client_id,
+                username=mqtt.command_username or config.username,
+                password=mqtt.command_password.get_secret_value() or config.password,
+                shared_group=""),
+        health, clock, ack_timeout_s=mqtt.ack_timeout_s, contract=contract)
+    jobs |= {"mqtt": adapter.run, "mqtt.commands": gateway.run}
+    return gateway, {"mqtt"}
 
 
 async def database_health(engine: AsyncEngine) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
+from hub.bench.cli import bench_app
 from hub.devices.mosquitto_cli import mosquitto_app
 from hub.settings import ConfigError, Settings, load_settings
 
@@ -27,6 +28,7 @@ app.add_typer(user_app, name="user")
 app.add_typer(config_app, name="config")
 app.add_typer(pii_app, name="pii")
 app.add_typer(mosquitto_app, name="mosquitto")
+app.add_typer(bench_app, name="bench")
 
 DEFAULT_CONFIG = Path("config/hub.toml")
 ConfigOption = Annotated[Path | None, typer.Option(
@@ -69,7 +71,9 @@ def demo(
         typer.secho(f"configuration error:\n{err}", err=True, fg="red")
         raise typer.Exit(2) from None
     _logging(settings)
-    asyncio.run(run_demo(settings, fresh=fresh))
+    received = asyncio.run(run_demo(settings, fresh=fresh))
+    if received:  # stopped by a signal: the conventional status, 130 for Ctrl-C
+        raise typer.Exit(128 + received)
 
 
 @app.command()

@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import logging
 import shutil
+from functools import partial
+from pathlib import Path
 
 from sqlalchemy import select
 
 from hub import demo
 from hub.api.app import create_app
-from hub.bootstrap import bootstrap
+from hub.bootstrap import Hub, bootstrap
 from hub.devices.broker import EmbeddedBroker
+from hub.devices.registry_config import (
+    RegistryConfigError,
+    apply_devices,
+    load_devices,
+    with_ports,
+)
 from hub.domain import commands as c
 from hub.domain.accounts import SYSTEM, Role
 from hub.domain.audit import AuditAction, entry_by
@@ -18,32 +26,64 @@ from hub.domain.errors import DomainError
 from hub.domain.property import Site
 from hub.domain.residents import Resident
 from hub.handlers.residents import context
-from hub.runtime import NotReady, require_current_schema, serve_api
+from hub.runtime import NotReady, require_current_schema, run_hub
 from hub.settings import Settings
 from hub.store import migrate
 from hub.store.tables import residents
+from simulators.mqtt.runner import community, run_scenario
 
 log = logging.getLogger(__name__)
 
+DEMO_FAULT_EVERY_S = 180.0  # "a newcomer sees work orders open within a minute" (later issues)
 
-async def run_demo(settings: Settings, *, fresh: bool = False) -> None:
+
+async def run_demo(settings: Settings, *, fresh: bool = False) -> int | None:
+    """The whole hub in one process on embedded defaults, with a simulated community.
+    Returns the signal that stopped it."""
     if fresh and settings.data_dir.exists():
         shutil.rmtree(settings.data_dir)
     await migrate.upgrade_async(settings.database_url)
-    hub = bootstrap(settings)
-    try:
-        async with hub.uow() as uow:
-            seeded = await uow.find_one(Site, code=demo.SITE_CODE) is not None
-        if not seeded:
-            print("Seeding Lakeside Gardens (3 buildings, 120 units, residents, staff)...")
-            await demo.seed(hub.bus)
-        async with EmbeddedBroker() as broker:
+    async with EmbeddedBroker() as broker:
+        # amqtt speaks MQTT 3.1.1 only: persistent sessions, no shared subscriptions.
+        settings = settings.model_copy(update={"mqtt": settings.mqtt.model_copy(
+            update={"url": broker.url, "protocol": "3.1.1"})})
+        hub = bootstrap(settings)
+        try:
+            await _seed_once(hub)
+            await _register_devices(hub, shipped("devices.yaml"), source="demo")
             hub.health.beat("mqtt_broker", "ok", f"embedded at {broker.url}")
             _banner(settings, broker.url)
-            await serve_api(create_app(settings, hub), settings.api.host, settings.api.port)
-    finally:
-        await hub.close()
-        print("Estate Hub demo stopped.", flush=True)
+            simulated = community(demo.SITE_CODE, fault_every=DEMO_FAULT_EVERY_S)
+            return await run_hub(hub, create_app(settings, hub), {
+                "simulators.mqtt": partial(run_scenario, simulated, broker.url,
+                                           protocol="3.1.1")})
+        finally:
+            await hub.close()
+            print("Estate Hub demo stopped.", flush=True)
+
+
+async def _seed_once(hub: Hub) -> None:
+    async with hub.uow() as uow:
+        seeded = await uow.find_one(Site, code=demo.SITE_CODE) is not None
+    if not seeded:
+        print("Seeding Lakeside Gardens (3 buildings, 120 units, residents, staff)...")
+        await demo.seed(hub.bus)
+
+
+async def _register_devices(hub: Hub, path: Path, *, source: str,
+                            ports: dict[str, int] | None = None) -> None:
+    specs = load_devices(path, path.parent / "registers")
+    if ports:
+        specs = with_ports(specs, ports)
+    async with hub.uow() as uow:
+        await apply_devices(uow, specs, source=source, clock=hub.clock)
+    hub.pipeline.registry_changed()
+
+
+def shipped(name: str) -> Path:
+    """A file of the repository's config/ (the demo's), wherever the command runs from."""
+    beside_package = Path(__file__).resolve().parent.parent / "config" / name
+    return beside_package if beside_package.exists() else Path("config") / name
 
 
 def _banner(settings: Settings, broker_url: str) -> None:
@@ -66,13 +106,20 @@ async def run_production(settings: Settings) -> int:
     hub = bootstrap(settings)
     try:
         await require_current_schema(hub)
+        devices_file = Path(settings.ingest.devices_file) if settings.ingest.devices_file \
+            else None
+        if devices_file is not None and devices_file.exists():
+            await _register_devices(hub, devices_file, source=str(devices_file))
         if not settings.mqtt.url:
-            log.warning("mqtt.url is empty: no devices will be heard until it is set")
-        await serve_api(create_app(settings, hub), settings.api.host, settings.api.port)
-        return 0
+            log.warning("mqtt.url is empty: no MQTT device will be heard until it is set")
+        received = await run_hub(hub, create_app(settings, hub))
+        return 128 + received if received else 0
     except NotReady as err:
         log.error("not starting: %s", err.message)
         return 1
+    except RegistryConfigError as err:
+        log.error("not starting: device registry:\n%s", err)
+        return 2
     finally:
         await hub.close()
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import signal
+from collections.abc import Iterator
 
 import uvicorn
 from fastapi import FastAPI
@@ -10,8 +14,12 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from hub.bootstrap import Hub
 from hub.domain.errors import DomainError
+from hub.supervise import Job, supervised
 
 log = logging.getLogger(__name__)
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+DRAIN_TIMEOUT_S = 5.0
 
 
 class NotReady(DomainError):
@@ -30,13 +38,62 @@ async def require_current_schema(hub: Hub) -> None:
         raise NotReady(f"database: {status.get('detail')}")
 
 
-async def serve_api(app: FastAPI, host: str, port: int) -> None:
-    """Serve until SIGINT/SIGTERM; uvicorn handles the signals and drains connections."""
+class _Server(uvicorn.Server):
+    """uvicorn, except that a signal only stops it: the caller shuts the rest of the hub down
+    in order and decides the exit status (uvicorn itself would re-raise the signal)."""
+
+    received: int | None = None
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        loop = asyncio.get_running_loop()
+        for sig in STOP_SIGNALS:
+            loop.add_signal_handler(sig, self._on_signal, sig)
+        try:
+            yield
+        finally:
+            for sig in STOP_SIGNALS:
+                loop.remove_signal_handler(sig)
+
+    def _on_signal(self, sig: int) -> None:
+        self.received = self.received or sig
+        self.handle_exit(sig, None)  # a second Ctrl-C forces the exit
+
+
+async def serve_api(app: FastAPI, host: str, port: int) -> int | None:
+    """Serve until SIGINT/SIGTERM; return the signal that stopped it."""
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on",
                             server_header=False, timeout_graceful_shutdown=5)
-    server = uvicorn.Server(config)
+    server = _Server(config)
     await server.serve()
     if not server.started:
         raise NotReady(f"could not listen on {host}:{port} (in use?)")
+    return server.received
 
 
+async def run_hub(hub: Hub, app: FastAPI, extra_jobs: dict[str, Job] | None = None) -> int | None:
+    """The API and every long-running job of the hub, until a signal; then an orderly stop:
+    inputs first, then the pipeline drains what they handed over, then everything else."""
+    jobs = hub.jobs | (extra_jobs or {})
+    async with asyncio.TaskGroup() as group:
+        tasks = {name: group.create_task(supervised(name, job, hub.health), name=name)
+                 for name, job in jobs.items()}
+        try:
+            return await serve_api(app, hub.settings.api.host, hub.settings.api.port)
+        finally:
+            await _stop(hub, tasks)
+
+
+async def _stop(hub: Hub, tasks: dict[str, asyncio.Task[None]]) -> None:
+    first = [task for name, task in tasks.items() if name in hub.inputs]
+    for task in first:
+        task.cancel()
+    await asyncio.gather(*first, return_exceptions=True)
+    try:
+        async with asyncio.timeout(DRAIN_TIMEOUT_S):
+            await hub.pipeline.drain()
+    except TimeoutError:
+        # Not lost: what was not stored was never acknowledged, and the broker sends it again.
+        log.warning("stopping with messages not yet stored; they will be redelivered")
+    for task in tasks.values():
+        task.cancel()

@@ -26,7 +26,7 @@ from collections import Counter
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 from urllib.parse import urlsplit
 
 import aiomqtt
@@ -67,6 +67,9 @@ class Link:
     broker: str
     password: str | None = None
     keepalive: int = 30
+    # "3.1.1" for brokers without MQTT 5 (the demo's embedded amqtt): the session is kept by
+    # clean session off, without an expiry interval.
+    protocol: Literal["5", "3.1.1"] = "5"
 
     @property
     def address(self) -> tuple[str, int]:
@@ -205,14 +208,18 @@ class SimulatedDevice:
 
     def _new_client(self, clean_start: bool) -> aiomqtt.Client:
         host, port = self.link.address
+        will = aiomqtt.Will(self.topic("status"), json.dumps("offline"), qos=1, retain=True)
+        common: dict[str, Any] = {
+            "identifier": self.username, "username": self.username,
+            "password": self.link.password, "keepalive": self.link.keepalive,
+            "timeout": PUBLISH_TIMEOUT_S, "will": will}
+        if self.link.protocol == "3.1.1":
+            return aiomqtt.Client(host, port, protocol=aiomqtt.ProtocolVersion.V311,
+                                  clean_session=clean_start, **common)
         properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
         properties.SessionExpiryInterval = SESSION_EXPIRY_S
-        return aiomqtt.Client(
-            host, port, identifier=self.username, username=self.username,
-            password=self.link.password, protocol=aiomqtt.ProtocolVersion.V5,
-            clean_start=clean_start, properties=properties, keepalive=self.link.keepalive,
-            timeout=PUBLISH_TIMEOUT_S,
-            will=aiomqtt.Will(self.topic("status"), json.dumps("offline"), qos=1, retain=True))
+        return aiomqtt.Client(host, port, protocol=aiomqtt.ProtocolVersion.V5,
+                              clean_start=clean_start, properties=properties, **common)
 
     async def _session(self, client: aiomqtt.Client) -> None:
         # Subscribed before "online", so whoever sees "online" may send commands at once.

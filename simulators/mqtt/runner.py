@@ -7,7 +7,7 @@ import logging
 import random
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 
@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 
 def build_devices(scenario: Scenario, broker: str, passwords: Mapping[str, str] | None = None,
                   *, seed: int | None = None, image_source: ImageSource | None = None,
-                  ) -> dict[str, SimulatedDevice]:
+                  protocol: Literal["5", "3.1.1"] = "5") -> dict[str, SimulatedDevice]:
     """The scenario's devices by id, not yet running. `passwords` maps a device's username
     (`{site}.{kind}.{device}`) to its password, as `hub mosquitto config` writes them."""
     passwords = passwords or {}
@@ -44,7 +44,7 @@ def build_devices(scenario: Scenario, broker: str, passwords: Mapping[str, str] 
     devices = {}
     for spec in scenario.devices:
         username = device_username(DeviceKey(scenario.site, spec.kind, spec.device))
-        link = Link(broker, password=passwords.get(username))
+        link = Link(broker, password=passwords.get(username), protocol=protocol)
         common: dict[str, Any] = {"period_s": spec.period, "rng": _rng(seed, spec.device)}
         devices[spec.device] = _device(scenario, spec, link, common, vehicles, image_source)
     return devices
@@ -101,9 +101,9 @@ async def _fault_timeline(fault: FaultSpec, device: SimulatedDevice) -> None:
 
 async def run_scenario(scenario: Scenario, broker: str,
                        passwords: Mapping[str, str] | None = None, *,
-                       seed: int | None = None) -> None:
+                       seed: int | None = None, protocol: Literal["5", "3.1.1"] = "5") -> None:
     """Run every device of the scenario and its faults until cancelled."""
-    devices = build_devices(scenario, broker, passwords, seed=seed)
+    devices = build_devices(scenario, broker, passwords, seed=seed, protocol=protocol)
     log.info("simulating %d MQTT devices of site %s on %s", len(devices), scenario.site, broker)
     async with asyncio.TaskGroup() as group:
         for device in devices.values():
