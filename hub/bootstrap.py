@@ -21,7 +21,7 @@ from hub.devices.mqtt.fields import Limits
 from hub.devices.mqtt.link import MqttConfig
 from hub.domain import commands as c
 from hub.handlers import accounts, devices, premises, residents
-from hub.health import HealthBoard
+from hub.health import HealthBoard, watch_loop_lag
 from hub.ingest.command_log import SqlCommandLog
 from hub.ingest.pipeline import IngestPipeline
 from hub.ports import Clock, TelemetryExport, UnitOfWork
@@ -105,7 +105,7 @@ def bootstrap(settings: Settings, *, clock: Clock = utc_now,
     vault = make_vault(settings)
     health = HealthBoard()
     health.register("database", partial(database_health, engine), critical=True)
-    jobs: dict[str, Job] = {}
+    jobs: dict[str, Job] = {"event_loop": partial(watch_loop_lag, health)}
     export = _telemetry(settings, engine, clock, health, jobs)
     pipeline = IngestPipeline(engine, settings.ingest, clock, export=export)
     health.register("ingest", pipeline.health)

@@ -67,3 +67,23 @@ def overall(report: dict[str, dict[str, Any]]) -> Status:
     if "down" in statuses:
         return "down"
     return "degraded" if "degraded" in statuses else "ok"
+
+
+LAG_PROBE_S = 0.25
+LAG_WINDOW = 240  # probes: one minute at LAG_PROBE_S
+
+
+async def watch_loop_lag(health: HealthBoard, component: str = "event_loop") -> None:
+    """How late the event loop runs a timer: the cost of anything blocking it (RELIABILITY
+    Q6 reports its p99). Beats `degraded` when the p99 of the last minute exceeds 100 ms."""
+    loop = asyncio.get_running_loop()
+    lags: list[float] = []
+    while True:
+        started = loop.time()
+        await asyncio.sleep(LAG_PROBE_S)
+        lags.append(max(0.0, loop.time() - started - LAG_PROBE_S) * 1000)
+        del lags[:-LAG_WINDOW]
+        ordered = sorted(lags)
+        p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+        health.beat(component, "ok" if p99 < 100 else "degraded",
+                    f"lag p99 {p99:.1f} ms, max {ordered[-1]:.1f} ms over {len(lags)} probes")

@@ -97,3 +97,22 @@ async def test_an_empty_board_reports_nothing() -> None:
 def test_overall_is_the_worst_component(statuses: list[str], expected: str) -> None:
     report = {f"component{i}": {"status": s} for i, s in enumerate(statuses)}
     assert overall(report) == expected
+
+
+async def test_loop_lag_is_reported_and_a_blocked_loop_degrades(monkeypatch) -> None:
+    import asyncio
+    import time
+
+    from hub import health as health_module
+
+    monkeypatch.setattr(health_module, "LAG_PROBE_S", 0.01)
+    board = health_module.HealthBoard()
+    watcher = asyncio.create_task(health_module.watch_loop_lag(board))
+    await asyncio.sleep(0.05)
+    assert "event_loop" in board.beats
+    time.sleep(0.2)  # noqa: ASYNC251 - blocking the loop on purpose, as a bad call would
+    await asyncio.sleep(0.05)
+    watcher.cancel()
+    beat = board.beats["event_loop"]
+    assert beat.status == "degraded"
+    assert "lag p99" in beat.detail
