@@ -84,6 +84,10 @@ class MqttSettings(_Section):
     username: str = ""
     password: SecretStr = SecretStr("")
     keepalive_s: int = Field(default=10, ge=5, le=3600)
+    # Reconnect delays: full jitter under base x 2^attempt, capped; back to base only after a
+    # connection that held 10 s (hub.devices.mqtt.link).
+    backoff_base_s: float = Field(default=0.5, ge=0.05, le=60.0)
+    backoff_cap_s: float = Field(default=30.0, ge=0.1, le=3600.0)
     session_expiry_s: int = Field(default=86_400, ge=0, le=30 * 86_400)
     receive_maximum: int = Field(default=1000, ge=1, le=65_535)
     incoming_queue: int = Field(default=20_000, ge=10, le=1_000_000)
@@ -97,6 +101,12 @@ class MqttSettings(_Section):
     ack_timeout_s: float = Field(default=5.0, ge=0.1, le=120.0)
     max_payload_bytes: int = Field(default=65_536, ge=1024, le=16 * 1_048_576)
     future_skew_s: int = Field(default=300, ge=0, le=86_400)
+
+    @model_validator(mode="after")
+    def _cap_not_below_base(self) -> MqttSettings:
+        if self.backoff_cap_s < self.backoff_base_s:
+            raise ValueError("backoff_cap_s must be at least backoff_base_s")
+        return self
 
 
 class TelemetrySettings(_Section):
