@@ -1,0 +1,1 @@
+"""`hub bench SCENARIO`: measurements against real components (DESIGN.md §8)."""

@@ -1,0 +1,41 @@
+"""The `hub bench` commands. Each prints a human summary, then one JSON object on its last
+line. Heavy imports wait until a command runs, so `hub --help` stays quick."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+bench_app = typer.Typer(help="Benchmarks against real components; the last line is JSON.",
+                        no_args_is_help=True)
+
+
+@bench_app.command("modbus")
+def modbus(
+    devices: Annotated[int, typer.Option(min=1, help="Simulated elevators.")] = 1000,
+    hung_share: Annotated[float, typer.Option(
+        min=0.0, max=0.9, help="Share of the gateways that accept, never answer.")] = 0.1,
+    seconds: Annotated[float, typer.Option(min=1.0, help="Measured window.")] = 30.0,
+    warmup: Annotated[float, typer.Option(min=0.0, help="Seconds before measuring.")] = 5.0,
+    period: Annotated[float, typer.Option(min=0.1, help="Poll period of every device.")] = 1.0,
+    units_per_port: Annotated[int, typer.Option(
+        min=1, max=247, help="Devices behind one TCP port (one gateway).")] = 4,
+    sim_processes: Annotated[int, typer.Option(
+        min=1, help="Processes the simulators are spread over.")] = 1,
+    registers: Annotated[Path | None, typer.Option(help="Register maps folder.")] = None,
+) -> None:
+    """Poll N simulated elevators at 1 Hz from this one process, while a share is hung."""
+    from hub.bench.modbus import REPO_REGISTERS, BenchPlan, describe, run
+
+    logging.basicConfig(level=logging.ERROR)
+    plan = BenchPlan(devices=devices, hung_share=hung_share, seconds=seconds, warmup_s=warmup,
+                     period_s=period, units_per_port=units_per_port,
+                     sim_processes=sim_processes, registers=registers or REPO_REGISTERS)
+    result = asyncio.run(run(plan))
+    typer.echo(describe(result))
+    typer.echo(json.dumps(result))
