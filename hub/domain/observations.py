@@ -87,10 +87,14 @@ class BarrierChanged:
 
 @dataclass(frozen=True)
 class StatusReported:
-    """The retained `status` topic (also the last will): "online" or "offline"."""
+    """The retained `status` topic (also the last will): "online" or "offline".
+
+    `retained`: the broker replayed its stored copy (on subscribing, after every hub restart
+    or reconnect); it tells whether the device is online, not that it was heard just now."""
 
     envelope: Envelope
     online: bool
+    retained: bool = False
 
 
 @dataclass(frozen=True)

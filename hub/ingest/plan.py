@@ -148,7 +148,10 @@ def _apply(plan: DevicePlan, device_id: int, effect: Effect) -> None:
         plan.state, transitions = st.went_offline(plan.state, device_id,
                                                   effect.envelope.received_at, "status offline")
     else:
-        plan._seen.append(effect.envelope.received_at)
+        # A replayed retained "online" says the device is connected, not that it spoke now:
+        # after a hub restart every silent device would otherwise look freshly seen (Q7).
+        if not (isinstance(effect, StatusReported) and effect.retained):
+            plan._seen.append(effect.envelope.received_at)
         plan.state, transitions = st.came_online(plan.state, device_id,
                                                  effect.envelope.received_at)
         if isinstance(effect, Telemetry):

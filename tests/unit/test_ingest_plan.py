@@ -77,6 +77,18 @@ def test_the_last_will_takes_a_device_offline_and_its_next_reading_back() -> Non
                            DeviceCameOnline(7, T0 + timedelta(seconds=9))]
 
 
+def test_a_replayed_retained_online_status_does_not_move_last_seen() -> None:
+    seen_at, hub_restarted = T0, T0 + timedelta(hours=2)
+    state = DeviceState(online=True, online_since=T0, last_seen=seen_at)
+    replay = StatusReported(Envelope(LIFT, hub_restarted), online=True, retained=True)
+    said_now = StatusReported(Envelope(LIFT, hub_restarted), online=True)
+    assert plan_device(7, state, [replay], hub_restarted).state == state
+    assert plan_device(7, state, [said_now], hub_restarted).state.last_seen == hub_restarted
+    offline = DeviceState(online=False, online_since=T0, last_seen=seen_at)
+    back = plan_device(7, offline, [replay], hub_restarted)
+    assert (back.state.online, back.state.last_seen) == (True, seen_at)
+
+
 def test_gaps_are_raised_with_the_batch_time_after_the_transitions() -> None:
     stored_at = T0 + timedelta(minutes=1)
     state = DeviceState(online=True, boot="boot-a", last_seq=3)

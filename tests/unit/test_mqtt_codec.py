@@ -134,6 +134,13 @@ def test_clearing_a_retained_status_reports_nothing() -> None:
     assert _decode(f"{GATE}/status", b"") is None
 
 
+def test_a_status_replayed_from_the_brokers_retained_store_says_so() -> None:
+    replayed = decode(f"{GATE}/status", b'"online"', NOW, retained=True)
+    assert isinstance(replayed, StatusReported)
+    assert replayed.retained
+    assert not _decode(f"{GATE}/status", b'"online"').retained
+
+
 def test_command_ack_carries_id_outcome_and_error() -> None:
     refused = _decode(f"{GATE}/cmd/ack", _json(id="c0ffee00-0000-4000-8000-000000000001",
                                                ok=False, error="barrier blocked"))

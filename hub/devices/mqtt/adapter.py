@@ -98,7 +98,8 @@ class MqttAdapter:
     async def _handle(self, message: aiomqtt.Message, acks: _Acks) -> None:
         self._link.stats.messages_in += 1
         payload = message.payload if isinstance(message.payload, bytes) else b""
-        item = decode(message.topic.value, payload, self._clock(), self._contract)
+        item = decode(message.topic.value, payload, self._clock(), self._contract,
+                      retained=message.retain)
         ack = acks.for_message(message.mid, message.qos)
         if item is None:  # nothing to store (a cleared retained status): settled at once
             if ack is not None:

@@ -58,9 +58,11 @@ DEFAULT_CONTRACT = Contract()
 
 
 def decode(topic: str, payload: bytes, received_at: datetime,
-           contract: Contract = DEFAULT_CONTRACT) -> Observation | Rejected | None:
+           contract: Contract = DEFAULT_CONTRACT, *,
+           retained: bool = False) -> Observation | Rejected | None:
     """What a message says, or why it was refused. None for the hub's own `cmd` messages,
-    which a hub subscribed to `estate/#` would see and must not treat as device input."""
+    which a hub subscribed to `estate/#` would see and must not treat as device input.
+    `retained`: the broker delivered its stored copy (the MQTT retain flag on delivery)."""
     try:
         address = parse(topic, contract.kinds)
     except BadTopic as bad:
@@ -70,7 +72,7 @@ def decode(topic: str, payload: bytes, received_at: datetime,
     if len(payload) > contract.limits.max_payload_bytes:  # refused before parsing
         return _rejected(topic, payload, received_at, "too_large", address.key)
     try:
-        return _observation(address, payload, received_at, contract.limits)
+        return _observation(address, payload, received_at, contract.limits, retained)
     except BadField as bad:
         return _rejected(topic, payload, received_at, bad.reason, address.key)
 
@@ -82,9 +84,9 @@ def _rejected(topic: str, payload: bytes, received_at: datetime, reason: str,
 
 
 def _observation(address: Address, payload: bytes, received_at: datetime,
-                 limits: Limits) -> Observation | None:
+                 limits: Limits, retained: bool) -> Observation | None:
     if address.channel is Channel.STATUS:
-        return _status(address, payload, received_at)
+        return _status(address, payload, received_at, retained)
     data = f.load_json(payload)
     if not isinstance(data, dict):
         raise BadField("not_object")
@@ -99,7 +101,8 @@ def _observation(address: Address, payload: bytes, received_at: datetime,
     return _event(envelope, data, limits)
 
 
-def _status(address: Address, payload: bytes, received_at: datetime) -> StatusReported | None:
+def _status(address: Address, payload: bytes, received_at: datetime,
+            retained: bool) -> StatusReported | None:
     if not payload:  # someone cleared the retained status; nothing was reported
         return None
     text = payload.strip()
@@ -108,7 +111,7 @@ def _status(address: Address, payload: bytes, received_at: datetime) -> StatusRe
     if word not in STATUSES:
         raise BadField("bad_field:status")
     return StatusReported(Envelope(key=address.key, received_at=received_at),
-                          online=STATUSES[word])
+                          online=STATUSES[word], retained=retained)
 
 
 def _check_identity(address: Address, data: Mapping[str, Any]) -> None:
