@@ -27,11 +27,13 @@ WAIT_S = 15.0  # the longest any wait in these tests may take before it fails
 class RecordingIngest:
     def __init__(self) -> None:
         self.items: list[Observation | Rejected] = []
-        self.arrived = asyncio.Event()
+        self.fail_once: Exception | None = None  # raised by the next put, as a bug would
 
     async def put(self, item: Observation | Rejected, ack: Ack | None = None) -> None:
+        if self.fail_once is not None:
+            error, self.fail_once = self.fail_once, None
+            raise error
         self.items.append(item)
-        self.arrived.set()
 
 
 @dataclass

@@ -147,3 +147,28 @@ async def test_a_nan_reading_from_a_failed_sensor_is_left_out_not_sent(rig: Rig)
     telemetry = await rig.next_telemetry("b3-energy", fresh=True)
     assert "reading" not in telemetry.metrics and telemetry.metrics["status"] == 0
     assert rig.stats("b3-energy").invalid_values >= 1
+
+
+async def test_each_connection_and_device_reports_a_heartbeat(rig: Rig) -> None:
+    await rig.next_telemetry("b3-water")
+    gateway = rig.devices["b3-lift-1"][0]
+    link = rig.health.beats[f"modbus 127.0.0.1:{gateway.port}"]
+    lift_beat = rig.health.beats["modbus lakeside/elevator/b3-lift-1"]
+    assert (link.status, lift_beat.status) == ("ok", "ok")
+    assert link.detail.startswith("up; 3 devices, connects 1, errors none")
+    assert lift_beat.detail.startswith("polls ok ")
+    assert "missed 0, errors none" in lift_beat.detail
+
+
+async def test_a_poller_that_crashes_is_restarted_and_keeps_its_sequence(
+        rig: Rig, caplog: pytest.LogCaptureFixture) -> None:
+    before = await rig.next_telemetry("b3-lift-1")
+    rig.ingest.fail_once = RuntimeError("ingest bug")
+    after = await rig.next_telemetry("b3-lift-1", fresh=True)
+    gateway = rig.devices["b3-lift-1"][0]
+    crashes = [r for r in caplog.records if r.getMessage() ==
+               f"task modbus 127.0.0.1:{gateway.port} crashed; restarting"]
+    assert len(crashes) == 1
+    assert before.envelope.seq is not None and after.envelope.seq is not None
+    assert after.envelope.seq > before.envelope.seq
+    assert after.envelope.boot == before.envelope.boot
