@@ -8,6 +8,7 @@ from functools import partial
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from hub import demo
 from hub.api.app import create_app
@@ -22,7 +23,7 @@ from hub.devices.registry_config import (
 from hub.domain import commands as c
 from hub.domain.accounts import SYSTEM, Role
 from hub.domain.audit import AuditAction, entry_by
-from hub.domain.errors import DomainError
+from hub.domain.errors import Conflict, DomainError
 from hub.domain.property import Site
 from hub.domain.residents import Resident
 from hub.handlers.residents import context
@@ -34,7 +35,8 @@ from simulators.mqtt.runner import community, run_scenario
 
 log = logging.getLogger(__name__)
 
-DEMO_FAULT_EVERY_S = 180.0  # "a newcomer sees work orders open within a minute" (later issues)
+DEMO_FAULT_EVERY_S = 180.0
+REGISTER_ATTEMPTS = 3  # "a newcomer sees work orders open within a minute" (later issues)
 
 
 async def run_demo(settings: Settings, *, fresh: bool = False) -> int | None:
@@ -75,8 +77,18 @@ async def _register_devices(hub: Hub, path: Path, *, source: str,
     specs = load_devices(path, path.parent / "registers")
     if ports:
         specs = with_ports(specs, ports)
-    async with hub.uow() as uow:
-        await apply_devices(uow, specs, source=source, clock=hub.clock)
+    for attempt in range(1, REGISTER_ATTEMPTS + 1):
+        try:
+            async with hub.uow() as uow:
+                await apply_devices(uow, specs, source=source, clock=hub.clock)
+            break
+        except (IntegrityError, Conflict):
+            # Workers started together each find a device missing and insert it; the later
+            # insert fails. Applied again, the file finds the devices and changes nothing.
+            if attempt == REGISTER_ATTEMPTS:
+                raise
+            log.info("devices of %s registered meanwhile by another worker; applying again",
+                     source)
     hub.pipeline.registry_changed()
 
 
