@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from alembic.runtime.migration import MigrationContext
@@ -15,6 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from hub.bus import Handler, MessageBus
 from hub.devices.gateway import MqttGateway
+from hub.devices.modbus.registered import poll_registered
+from hub.devices.modbus.registers import load_register_maps
 from hub.devices.mqtt.adapter import MqttAdapter
 from hub.devices.mqtt.codec import Contract
 from hub.devices.mqtt.fields import Limits
@@ -95,7 +98,9 @@ def make_vault(settings: Settings) -> PiiVault:
 
 
 def bootstrap(settings: Settings, *, clock: Clock = utc_now,
-              engine: AsyncEngine | None = None) -> Hub:
+              engine: AsyncEngine | None = None, registers: Path | None = None) -> Hub:
+    """`registers`: the folder of Modbus register maps (config/registers); without it, or
+    when it does not exist, nothing is polled. A bad map stops start-up (RegisterMapError)."""
     start_mappers()
     engine = engine or make_engine(settings.database_url, pool_size=settings.database.pool_size,
                                    echo=settings.database.echo)
@@ -111,6 +116,11 @@ def bootstrap(settings: Settings, *, clock: Clock = utc_now,
     health.register("ingest", pipeline.health)
     jobs |= {"ingest": pipeline.run, "ingest.sweeper": pipeline.sweep_forever}
     gateway, inputs = _mqtt(settings, pipeline, health, clock, jobs)
+    if registers is not None and registers.is_dir():
+        jobs["modbus"] = partial(
+            poll_registered, lambda: SqlUnitOfWork(sessions), load_register_maps(registers),
+            ingest=pipeline, health=health, on_reachability=pipeline.reachability, clock=clock)
+        inputs.add("modbus")
     dependencies: dict[str, Any] = {
         "clock": clock, "tokens": tokens, "vault": vault,
         "refresh_ttl": timedelta(days=settings.security.refresh_token_days),

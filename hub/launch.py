@@ -14,6 +14,7 @@ from hub import demo
 from hub.api.app import create_app
 from hub.bootstrap import Hub, bootstrap
 from hub.devices.broker import EmbeddedBroker
+from hub.devices.modbus.registers import RegisterMapError
 from hub.devices.registry_config import (
     RegistryConfigError,
     apply_devices,
@@ -25,12 +26,14 @@ from hub.domain.accounts import SYSTEM, Role
 from hub.domain.audit import AuditAction, entry_by
 from hub.domain.errors import Conflict, DomainError
 from hub.domain.property import Site
+from hub.domain.registry import Protocol
 from hub.domain.residents import Resident
 from hub.handlers.residents import context
 from hub.runtime import NotReady, require_current_schema, run_hub
 from hub.settings import Settings
 from hub.store import migrate
 from hub.store.tables import residents
+from simulators.modbus.fleet import Fleet, FleetPlan
 from simulators.mqtt.runner import community, run_scenario
 
 log = logging.getLogger(__name__)
@@ -49,19 +52,40 @@ async def run_demo(settings: Settings, *, fresh: bool = False) -> int | None:
         # amqtt speaks MQTT 3.1.1 only: persistent sessions, no shared subscriptions.
         settings = settings.model_copy(update={"mqtt": settings.mqtt.model_copy(
             update={"url": broker.url, "protocol": "3.1.1"})})
-        hub = bootstrap(settings)
+        hub = bootstrap(settings, registers=shipped("registers"))
+        fleet = Fleet(FleetPlan(port_base=0, fault_every_s=DEMO_FAULT_EVERY_S))
         try:
+            await fleet.start()  # the Modbus lifts and meters, on free ports
             await _seed_once(hub)
-            await _register_devices(hub, shipped("devices.yaml"), source="demo")
+            await _register_devices(hub, shipped("devices.yaml"), source="demo",
+                                    ports=_fleet_ports(fleet))
             hub.health.beat("mqtt_broker", "ok", f"embedded at {broker.url}")
             _banner(settings, broker.url)
             simulated = community(demo.SITE_CODE, fault_every=DEMO_FAULT_EVERY_S)
             return await run_hub(hub, create_app(settings, hub), {
                 "simulators.mqtt": partial(run_scenario, simulated, broker.url,
-                                           protocol="3.1.1")})
+                                           protocol="3.1.1"),
+                "simulators.modbus.faults": fleet.inject_faults})
         finally:
+            await fleet.stop()
             await hub.close()
             print("Estate Hub demo stopped.", flush=True)
+
+
+def _fleet_ports(fleet: Fleet) -> dict[str, int]:
+    """The demo's Modbus devices (config/devices.yaml: lifts on one gateway as units 1-4,
+    meters on another) moved to the ports the simulated gateways actually listen on."""
+    specs = load_devices(shipped("devices.yaml"), shipped("registers"))
+    ports = {}
+    for spec in specs:
+        if spec.protocol != Protocol.MODBUS:
+            continue
+        unit = spec.connection.unit if spec.connection else 1
+        for station, kinds in zip(fleet.stations, fleet.kinds, strict=True):
+            if kinds.get(unit) == spec.register_map:
+                ports[spec.code] = station.port
+                break
+    return ports
 
 
 async def _seed_once(hub: Hub) -> None:
@@ -115,11 +139,15 @@ def _banner(settings: Settings, broker_url: str) -> None:
 
 
 async def run_production(settings: Settings) -> int:
-    hub = bootstrap(settings)
+    devices_file = Path(settings.ingest.devices_file) if settings.ingest.devices_file else None
+    registers = devices_file.parent / "registers" if devices_file else Path("config/registers")
+    try:
+        hub = bootstrap(settings, registers=registers)
+    except RegisterMapError as err:
+        log.error("not starting: register maps:\n%s", err)
+        return 2
     try:
         await require_current_schema(hub)
-        devices_file = Path(settings.ingest.devices_file) if settings.ingest.devices_file \
-            else None
         if devices_file is not None and devices_file.exists():
             await _register_devices(hub, devices_file, source=str(devices_file))
         if not settings.mqtt.url:
