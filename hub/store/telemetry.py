@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, Table, and_, delete, func, select
 from sqlalchemy.dialects import mysql, postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -251,10 +252,15 @@ async def get_counter(conn: AsyncConnection, name: str) -> int:
 
 
 async def set_counter(conn: AsyncConnection, name: str, value: int) -> None:
-    changed = await conn.execute(counters.update().where(counters.c.name == name)
-                                 .values(value=value))
-    if changed.rowcount == 0:
-        await conn.execute(counters.insert().values(name=name, value=value))
+    update = counters.update().where(counters.c.name == name).values(value=value)
+    if (await conn.execute(update)).rowcount:
+        return
+    try:
+        async with conn.begin_nested():
+            await conn.execute(counters.insert().values(name=name, value=value))
+    except IntegrityError:
+        # Another worker's first run created the row since our update found none.
+        await conn.execute(update)
 
 
 async def device_keys(engine: AsyncEngine, ids: Collection[int]) -> dict[int, DeviceKey]:
