@@ -38,8 +38,8 @@ from simulators.mqtt.runner import community, run_scenario
 
 log = logging.getLogger(__name__)
 
-DEMO_FAULT_EVERY_S = 180.0
-REGISTER_ATTEMPTS = 3  # "a newcomer sees work orders open within a minute" (later issues)
+DEMO_FAULT_EVERY_S = 180.0  # "a newcomer sees work orders open within a minute" (later issues)
+REGISTER_ATTEMPTS = 3  # workers started together: see _register_devices
 
 
 async def run_demo(settings: Settings, *, fresh: bool = False) -> int | None:
