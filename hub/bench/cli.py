@@ -39,3 +39,30 @@ def modbus(
     result = asyncio.run(run(plan))
     typer.echo(describe(result))
     typer.echo(json.dumps(result))
+
+
+@bench_app.command("ingest")
+def ingest(
+    devices: Annotated[int, typer.Option(min=1, help="Simulated meters.")] = 50,
+    rate: Annotated[float, typer.Option(min=1.0, help="Messages/s from all devices.")] = 10_000,
+    seconds: Annotated[float, typer.Option(min=1.0, help="Measured window.")] = 20.0,
+    warmup: Annotated[float, typer.Option(min=0.0, help="Seconds before measuring.")] = 3.0,
+    broker: Annotated[str | None, typer.Option(
+        help="mqtt://host:port of a broker to use instead of starting Mosquitto.")] = None,
+    database: Annotated[str | None, typer.Option(
+        help="SQLAlchemy URL (migrated first); default: SQLite in a temporary folder.")] = None,
+    publishers: Annotated[int, typer.Option(min=1, help="Publisher processes.")] = 2,
+    backlog: Annotated[int, typer.Option(
+        min=1000, help="Messages the hub, then each bare subscriber, drain alone.")] = 100_000,
+) -> None:
+    """MQTT telemetry (QoS 1) through the hub's ingestion into storage: messages/s sustained,
+    latency, and the ceiling of a bare subscriber on the same broker."""
+    from hub.bench.ingest import IngestPlan, run
+    from hub.bench.report import describe
+
+    logging.basicConfig(level=logging.ERROR)
+    plan = IngestPlan(devices=devices, rate=rate, seconds=seconds, warmup_s=warmup,
+                      broker=broker, database=database, publishers=publishers, backlog=backlog)
+    result = asyncio.run(run(plan))
+    typer.echo(describe(result))
+    typer.echo(json.dumps(result))

@@ -1,0 +1,200 @@
+"""`hub bench ingest`: MQTT telemetry through the hub's own ingestion path into storage.
+
+The hub is built by `hub.bootstrap.bootstrap` and its jobs run supervised as `hub run` runs
+them (minus the API): MQTT adapter with ack-after-commit, pipeline, batch writer, SQL, and an
+observer in the slot the rules use, which stamps each message after its commit. Simulated
+meters publish QoS 1 from processes of their own (hub.bench.publishers).
+
+1. Sustained: `rate` messages/s for a warm-up, then `seconds` measured. Throughput is what
+   was stored within the window; latency runs from the payload's `ts` (send time) to the
+   observer, for the messages sent within the window.
+2. Ceiling, in the same run: the hub's input stops, a backlog is published for the hub's
+   session and for bare subscribers' (hub.bench.bare), then each drains it alone.
+3. Accounting: every (device, seq) the broker acknowledged to a publisher must be in the
+   inbox (`lost`), and no message may have left its readings twice (`duplicates`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import tempfile
+import time
+import uuid
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from hub.bench import report
+from hub.bench.bare import BareRequest, BareResult, run_bare
+from hub.bench.hubjobs import HubJobs, cpu_seconds
+from hub.bench.mosquitto import BenchMosquitto
+from hub.bench.publishers import PublishPlan, PublishReport, run_publishers
+from hub.bench.stamps import Stamps, drain_rate, stored, sustained
+from hub.bootstrap import Hub, bootstrap
+from hub.devices.registry_config import DeviceSpec, apply_devices
+from hub.domain import commands as c
+from hub.domain.accounts import SYSTEM
+from hub.domain.observations import Telemetry
+from hub.domain.property import Site
+from hub.settings import load_settings
+from hub.store import migrate
+
+log = logging.getLogger(__name__)
+
+SITE = "bench"
+SPAWN_S = 1.5  # publisher processes start before their first message
+# At most, for the hub to store what was published: a hub slower than the offered rate still
+# gets a figure, however long it takes to catch up.
+CATCH_UP_S = 120.0
+CATCH_UP_FACTOR = 10.0
+
+
+@dataclass(frozen=True)
+class IngestPlan:
+    devices: int = 50
+    rate: float = 10_000.0  # messages/s from all devices together
+    seconds: float = 20.0
+    warmup_s: float = 3.0
+    broker: str | None = None  # mqtt://host:port; None: a Mosquitto of our own
+    database: str | None = None  # SQLAlchemy URL; None: SQLite in a temporary folder
+    publishers: int = 2
+    backlog: int = 100_000  # messages drained by the hub, then by each bare subscriber
+    bare: tuple[str, ...] = ("aiomqtt", "paho")
+
+
+async def run(plan: IngestPlan) -> dict[str, Any]:
+    run_id = uuid.uuid4().hex[:8]
+    with tempfile.TemporaryDirectory(prefix="hub-bench-") as folder:
+        async with AsyncExitStack() as stack:
+            broker_pid = None
+            url = plan.broker
+            if url is None:
+                broker = await stack.enter_async_context(BenchMosquitto(Path(folder)))
+                url, broker_pid = broker.url, broker.pid
+            database = plan.database or f"sqlite+aiosqlite:///{folder}/hub.db"
+            await migrate.upgrade_async(database)
+            hub = bootstrap(load_settings(
+                None, mode="demo", data_dir=Path(folder), log_level="WARNING",
+                database={"url": database},
+                mqtt={"url": url, "client_id": f"bench-hub-{run_id}",
+                      "command_client_id": f"bench-hub-{run_id}-cmd", "sites": [SITE]},
+                ingest={"devices_file": ""}))
+            stack.push_async_callback(hub.close)
+            codes = await _register(hub, plan.devices)
+            stamps = Stamps(boot=f"bench-{run_id}")
+            hub.pipeline.observers.subscribe(stamps.on_delivered, Telemetry)
+            jobs = HubJobs(hub)
+            stack.push_async_callback(jobs.stop_all)
+            jobs.start_all()
+            await _until(lambda: jobs.connected, "the hub to connect to the broker", 30.0)
+            bench = _Bench(plan, hub, jobs, stamps, codes, url, run_id, broker_pid)
+            return await bench.measure()
+    raise AssertionError("unreachable")  # pragma: no cover - mypy: the with block returns
+
+
+async def _register(hub: Hub, count: int) -> list[str]:
+    """Site "bench" and its meters, through the registry's own upsert."""
+    async with hub.uow() as uow:
+        exists = await uow.find_one(Site, code=SITE) is not None
+    if not exists:
+        await hub.bus.handle(c.CreateSite(SYSTEM, code=SITE, name="Benchmark"))
+    codes = [f"m{number:04d}" for number in range(1, count + 1)]
+    specs = [DeviceSpec(code=code, kind="meter", site=SITE, name=f"bench meter {code}")
+             for code in codes]
+    async with hub.uow() as uow:
+        await apply_devices(uow, specs, source="bench", clock=hub.clock)
+    hub.pipeline.registry_changed()
+    return codes
+
+
+async def _until(check: Any, what: str, within: float) -> float:
+    started = time.monotonic()
+    while not check():
+        if time.monotonic() - started > within:
+            raise RuntimeError(f"timed out after {within:.0f}s waiting for {what}")
+        await asyncio.sleep(0.02)
+    return time.monotonic() - started
+
+
+@dataclass
+class _Bench:
+    plan: IngestPlan
+    hub: Hub
+    jobs: HubJobs
+    stamps: Stamps
+    codes: list[str]
+    url: str
+    run_id: str
+    broker_pid: int | None
+
+    def _plans(self, first_seq: int, per_device: int, rate: float) -> list[PublishPlan]:
+        parts = urlsplit(self.url)
+        count = min(self.plan.publishers, len(self.codes))
+        groups = [tuple(self.codes[i::count]) for i in range(count)]
+        start_at = time.time() + SPAWN_S
+        return [PublishPlan(
+            host=parts.hostname or "127.0.0.1", port=parts.port or 1883,
+            client_id=f"bench-pub-{self.run_id}-{index}", site=SITE, devices=group,
+            boot=self.stamps.boot, first_seq=first_seq, count=per_device * len(group),
+            rate=rate * len(group) / len(self.codes), start_at=start_at)
+            for index, group in enumerate(groups)]
+
+    async def measure(self) -> dict[str, Any]:
+        since = datetime.now(UTC)
+        plan = self.plan
+        per_device = math.ceil(plan.rate * (plan.warmup_s + plan.seconds) / len(self.codes))
+        plans = self._plans(1, per_device, plan.rate)
+        start = plans[0].start_at + plan.warmup_s
+        usage = asyncio.create_task(cpu_seconds(start, start + plan.seconds, self.broker_pid))
+        sent = await run_publishers(plans)
+        acked = sum(r.sent - len(r.unacked) for r in sent)
+        catch_up = await _until(
+            lambda: len(self.stamps) >= acked, "the hub to store the sustained phase",
+            max(CATCH_UP_S, CATCH_UP_FACTOR * (plan.warmup_s + plan.seconds)))
+        window = sustained(self.stamps.stamps, start, start + plan.seconds, per_device + 1)
+        ceiling, backlog, bares = await self._ceilings(per_device + 1)
+        found = await stored(self.hub.engine, SITE, self.stamps.boot, since)
+        expected = _acked_keys(sent + backlog)
+        return report.result(
+            plan=plan, backend=self.hub.engine.dialect.name, window=window,
+            usage=await usage, sent=sent, catch_up_s=catch_up, hub_ceiling=ceiling,
+            backlog=backlog, bares=bares, lost=len(expected - found.keys),
+            duplicates=max(found.duplicates, self.stamps.repeated()),
+            stats=self.hub.pipeline.stats, link=self.jobs.link_stats)
+
+    async def _ceilings(self, first_seq: int) -> tuple[float, list[PublishReport],
+                                                       list[BareResult]]:
+        """The hub, then each bare subscriber, draining the same backlog alone."""
+        await self.jobs.stop_input()
+        parts = urlsplit(self.url)
+        requests = [BareRequest(
+            host=parts.hostname or "127.0.0.1", port=parts.port or 1883,
+            client_id=f"bench-bare-{self.run_id}-{mode}", topic=f"estate/{SITE}/+/+/telemetry",
+            mode=mode) for mode in self.plan.bare]
+        for request in requests:  # sessions that collect the backlog from now on
+            await run_bare(request)
+        per_device = max(1, self.plan.backlog // len(self.codes))
+        backlog = await run_publishers(self._plans(first_seq, per_device, 0.0))
+        acked = sum(r.sent - len(r.unacked) for r in backlog)
+        started, before = time.time(), len(self.stamps)
+        self.jobs.start_input()
+        await _until(lambda: len(self.stamps) - before >= acked,
+                     "the hub to drain the backlog", max(CATCH_UP_S, acked / 500))
+        ceiling = drain_rate(self.stamps.stamps, first_seq, started)
+        bares = [await run_bare(replace(request, expected=acked)) for request in requests]
+        return ceiling, backlog, bares
+
+
+def _acked_keys(reports: list[PublishReport]) -> set[tuple[str, int]]:
+    keys: set[tuple[str, int]] = set()
+    for sent in reports:
+        unacked = set(sent.unacked)
+        for index, device in enumerate(sent.devices):
+            keys.update((device, seq) for seq in sent.seqs(index)
+                        if (device, seq) not in unacked)
+    return keys
