@@ -205,6 +205,10 @@ class _Incoming:
             # asyncio.Queue's hooks for subclasses (as PriorityQueue uses them).
             def _put(self, item: aiomqtt.Message) -> None:
                 self.payload_bytes += _size(item)
+                # The hub reads no MQTT 5 property. paho builds a Properties object of some
+                # sixty dicts, lists and tuples for every message; thousands of them waiting
+                # here made each full garbage collection walk them all.
+                item.properties = None
                 super()._put(item)
 
             def _get(self) -> aiomqtt.Message:
