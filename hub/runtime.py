@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 from collections.abc import Iterator
@@ -71,17 +72,32 @@ async def serve_api(app: FastAPI, host: str, port: int) -> int | None:
     return server.received
 
 
+@contextlib.contextmanager
+def settled_heap() -> Iterator[None]:
+    """Put what start-up built (modules, settings, the app) out of the garbage collector's
+    sight while the hub runs, so that a full collection walks only what the running hub
+    allocates. Ingestion makes one every few seconds; over the start-up heap each took tens
+    of milliseconds (docs/benchmarks.md, ingest)."""
+    gc.collect()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()  # a process that runs the hub again (tests) collects the old one
+
+
 async def run_hub(hub: Hub, app: FastAPI, extra_jobs: dict[str, Job] | None = None) -> int | None:
     """The API and every long-running job of the hub, until a signal; then an orderly stop:
     inputs first, then the pipeline drains what they handed over, then everything else."""
     jobs = hub.jobs | (extra_jobs or {})
-    async with asyncio.TaskGroup() as group:
-        tasks = {name: group.create_task(supervised(name, job, hub.health), name=name)
-                 for name, job in jobs.items()}
-        try:
-            return await serve_api(app, hub.settings.api.host, hub.settings.api.port)
-        finally:
-            await _stop(hub, tasks)
+    with settled_heap():
+        async with asyncio.TaskGroup() as group:
+            tasks = {name: group.create_task(supervised(name, job, hub.health), name=name)
+                     for name, job in jobs.items()}
+            try:
+                return await serve_api(app, hub.settings.api.host, hub.settings.api.port)
+            finally:
+                await _stop(hub, tasks)
 
 
 async def _stop(hub: Hub, tasks: dict[str, asyncio.Task[None]]) -> None:
