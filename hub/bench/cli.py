@@ -53,7 +53,9 @@ def ingest(
         help="SQLAlchemy URL (migrated first); default: SQLite in a temporary folder.")] = None,
     publishers: Annotated[int, typer.Option(min=1, help="Publisher processes.")] = 2,
     backlog: Annotated[int, typer.Option(
-        min=1000, help="Messages the hub, then each bare subscriber, drain alone.")] = 100_000,
+        min=1000, max=60_000, help="Messages the hub, then each bare subscriber, drain alone "
+        "(at most 60,000: Mosquitto 2.0.11 reuses packet ids beyond 65,535 in flight).")
+    ] = 50_000,
 ) -> None:
     """MQTT telemetry (QoS 1) through the hub's ingestion into storage: messages/s sustained,
     latency, and the ceiling of a bare subscriber on the same broker."""

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 def result(*, plan: IngestPlan, backend: str, window: Window, usage: dict[str, float],
            sent: list[PublishReport], catch_up_s: float, hub_ceiling: float,
            backlog: list[PublishReport], bares: list[BareResult], lost: int, duplicates: int,
-           stats: IngestStats, link: LinkStats) -> dict[str, Any]:
+           stats: IngestStats, link: LinkStats, stalled: bool) -> dict[str, Any]:
     bare = {b.mode: round(b.msgs_per_s, 1) for b in bares}
     ceiling = max(bare.values(), default=0.0)
     publishers_cpu = sum(r.cpu_s for r in sent) / max(1e-9, *(r.seconds for r in sent))
@@ -35,6 +35,7 @@ def result(*, plan: IngestPlan, backend: str, window: Window, usage: dict[str, f
         "seconds": plan.seconds,
         "rate": plan.rate,
         "max_ms": window.max_ms,
+        "stalled": stalled,  # the hub stopped storing before it had everything acknowledged
         "published": sum(r.sent for r in sent + backlog),
         "unacked_by_broker": sum(len(r.unacked) for r in sent + backlog),
         "publishers_behind_s": round(max(r.behind_s for r in sent), 3),
