@@ -117,7 +117,7 @@ class IngestPipeline:
         """The writer, forever; run it supervised (hub.supervise)."""
         while True:
             batch = await next_batch(self._queue, self._settings.batch_max_items,
-                                     self._settings.batch_max_ms / 1000)
+                                     self._settings.batch_max_ms / 1000, _queued_at)
             await self._store(batch)
             for _ in batch:
                 self._queue.task_done()
@@ -263,6 +263,10 @@ class IngestPipeline:
     async def health(self) -> dict[str, Any]:
         """For `HealthBoard.register("ingest", pipeline.health)`."""
         return self.stats.report(self._queue.qsize(), asyncio.get_running_loop().time())
+
+
+def _queued_at(entry: Entry) -> float:
+    return entry.enqueued
 
 
 def _poison_letter(item: Item, err: Exception, at: datetime) -> Rejected:

@@ -34,3 +34,26 @@ async def test_messages_arriving_while_it_waits_join_the_batch_until_it_is_full(
     await producer
     assert batch == [0, 1, 2]
     assert queue.qsize() == 2
+
+
+async def test_a_message_that_waited_while_the_last_batch_was_written_goes_at_once() -> None:
+    queue: asyncio.Queue[float] = asyncio.Queue()
+    loop = asyncio.get_running_loop()
+    queue.put_nowait(loop.time() - 7200)  # each item is the loop time it was queued at
+    batch = await asyncio.wait_for(next_batch(queue, 500, 3600.0, lambda at: at), 5)
+    assert len(batch) == 1
+
+
+async def test_a_message_queued_just_now_still_waits_for_company() -> None:
+    queue: asyncio.Queue[float] = asyncio.Queue()
+    loop = asyncio.get_running_loop()
+    queue.put_nowait(loop.time())
+
+    async def later() -> None:
+        await asyncio.sleep(0.01)
+        await queue.put(loop.time())
+
+    producer = asyncio.create_task(later())
+    batch = await next_batch(queue, 2, 3600.0, lambda at: at)  # full before the hour is up
+    await producer
+    assert len(batch) == 2
