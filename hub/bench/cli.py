@@ -52,6 +52,8 @@ def ingest(
     database: Annotated[str | None, typer.Option(
         help="SQLAlchemy URL (migrated first); default: SQLite in a temporary folder.")] = None,
     publishers: Annotated[int, typer.Option(min=1, help="Publisher processes.")] = 2,
+    client: Annotated[str, typer.Option(
+        help="The publishers' MQTT client: raw (a few µs per message) or paho.")] = "raw",
     backlog: Annotated[int, typer.Option(
         min=1000, max=60_000, help="Messages the hub, then each bare subscriber, drain alone "
         "(at most 60,000: Mosquitto 2.0.11 reuses packet ids beyond 65,535 in flight).")
@@ -62,9 +64,12 @@ def ingest(
     from hub.bench.ingest import IngestPlan, run
     from hub.bench.report import describe
 
+    if client not in ("raw", "paho"):
+        raise typer.BadParameter("raw or paho", param_hint="--client")
     logging.basicConfig(level=logging.ERROR)
     plan = IngestPlan(devices=devices, rate=rate, seconds=seconds, warmup_s=warmup,
-                      broker=broker, database=database, publishers=publishers, backlog=backlog)
+                      broker=broker, database=database, publishers=publishers, backlog=backlog,
+                      client=client)
     result = asyncio.run(run(plan))
     typer.echo(describe(result))
     typer.echo(json.dumps(result))

@@ -70,6 +70,7 @@ class IngestPlan:
     # packet ids it reuses ids still in flight (docs/benchmarks.md).
     backlog: int = 50_000
     bare: tuple[str, ...] = ("aiomqtt", "paho")
+    client: str = "raw"  # the publishers' MQTT client (hub.bench.publishers)
 
 
 async def run(plan: IngestPlan) -> dict[str, Any]:
@@ -162,7 +163,8 @@ class _Bench:
             host=parts.hostname or "127.0.0.1", port=parts.port or 1883,
             client_id=f"bench-pub-{self.run_id}-{index}", site=SITE, devices=group,
             boot=self.stamps.boot, first_seq=first_seq, count=per_device * len(group),
-            rate=rate * len(group) / len(self.codes), start_at=start_at)
+            rate=rate * len(group) / len(self.codes), start_at=start_at,
+            client=self.plan.client)
             for index, group in enumerate(groups)]
 
     async def measure(self) -> dict[str, Any]:

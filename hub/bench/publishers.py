@@ -1,10 +1,11 @@
 """Simulated meters publishing QoS 1 telemetry, from processes of their own (so that
 publishing does not take the hub's core), each reporting what the broker acknowledged.
 
-One paho connection per process carries the topics of its share of the devices: the hub
-sees the same messages as from one connection per device, and the publishers stay cheap
-enough to leave the two cores to the broker and the hub. Each payload follows DESIGN.md §2
-with `ts` in epoch milliseconds at the time of the publish call, for the latency.
+One connection per process carries the topics of its share of the devices: the hub sees the
+same messages as from one connection per device. Two clients: `raw` (hub.bench.rawmqtt, a
+few µs of CPU per message, the default, so that the load generator leaves the two cores to
+the broker and the hub, as real devices would) and `paho` (some 50 µs). Each payload follows
+DESIGN.md §2 with `ts` in epoch milliseconds at the time of the publish, for the latency.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from dataclasses import dataclass, field
 
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
+
+from hub.bench.rawmqtt import RawPublisher
 
 INFLIGHT = 1000  # unacknowledged publishes per connection (MQTT 3.1.1: the client's own cap)
 ACKS_WITHIN_S = 30.0
@@ -38,6 +41,7 @@ class PublishPlan:
     count: int  # messages in all, round robin over the devices
     rate: float = 0.0  # messages/s; 0: as fast as the broker acknowledges (a backlog)
     start_at: float = 0.0  # time.time() of the first message
+    client: str = "raw"  # "raw" | "paho"
 
 
 @dataclass
@@ -60,6 +64,52 @@ class PublishReport:
 
 def publish(plan: PublishPlan) -> PublishReport:
     """Run a plan in this process (blocking); the publisher processes call this."""
+    return _publish_paho(plan) if plan.client == "paho" else _publish_raw(plan)
+
+
+def _payload(plan: PublishPlan, seq: int, ms: int) -> bytes:
+    return PAYLOAD % (seq, plan.boot.encode(), ms, seq / 100, 400 + seq % 50,
+                      220 + seq % 20 / 2)
+
+
+def _publish_raw(plan: PublishPlan) -> PublishReport:
+    cpu_before = time.process_time()
+    client = RawPublisher(plan.host, plan.port, plan.client_id, inflight=INFLIGHT)
+    topics = [f"estate/{plan.site}/meter/{code}/telemetry".encode() for code in plan.devices]
+    n = len(topics)
+    report = PublishReport(plan.client_id, plan.devices, plan.first_seq)
+    try:
+        _sleep_until(plan.start_at)
+        started = time.time()
+        sent = 0
+        while sent < plan.count:
+            now = time.time()
+            due = min(plan.count, int((now - started) * plan.rate) + 1) if plan.rate \
+                else plan.count
+            due = min(due, sent + client.room())
+            if due <= sent:
+                client.flush()
+                time.sleep(TICK_S)
+                continue
+            ms = int(now * 1000)
+            while sent < due:
+                client.publish(topics[sent % n], _payload(plan, plan.first_seq + sent // n, ms))
+                sent += 1
+            client.flush()
+        if plan.rate:
+            report.behind_s = max(0.0, time.time() - started - plan.count / plan.rate)
+        client.wait(ACKS_WITHIN_S)
+        report.seconds = time.time() - started
+        report.sent = sent
+        report.unacked = [(plan.devices[i % n], plan.first_seq + i // n)
+                          for i in range(sent) if not client.acked(i)]
+    finally:
+        client.close()
+    report.cpu_s = time.process_time() - cpu_before
+    return report
+
+
+def _publish_paho(plan: PublishPlan) -> PublishReport:
     cpu_before = time.process_time()
     client = paho.Client(CallbackAPIVersion.VERSION2, client_id=plan.client_id,
                          protocol=paho.MQTTv311)
@@ -84,7 +134,6 @@ def publish(plan: PublishPlan) -> PublishReport:
 def _send(client: paho.Client, plan: PublishPlan
           ) -> tuple[PublishReport, list[paho.MQTTMessageInfo]]:
     topics = [f"estate/{plan.site}/meter/{code}/telemetry" for code in plan.devices]
-    boot = plan.boot.encode()
     n = len(topics)
     infos: list[paho.MQTTMessageInfo] = []
     report = PublishReport(plan.client_id, plan.devices, plan.first_seq)
@@ -105,8 +154,7 @@ def _send(client: paho.Client, plan: PublishPlan
             continue
         ms = int(now * 1000)
         while sent < due:
-            seq = plan.first_seq + sent // n
-            payload = PAYLOAD % (seq, boot, ms, seq / 100, 400 + seq % 50, 220 + seq % 20 / 2)
+            payload = _payload(plan, plan.first_seq + sent // n, ms)
             infos.append(client.publish(topics[sent % n], payload, qos=1))
             sent += 1
     if plan.rate:

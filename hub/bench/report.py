@@ -47,6 +47,7 @@ def result(*, plan: IngestPlan, backend: str, window: Window, usage: dict[str, f
         **usage,
         "publishers_cpu_percent": round(publishers_cpu * 100, 1),
         "publishers": len(sent),
+        "publisher_client": plan.client,
         "batches": stats.batches,
         "mean_batch": round(stats.items / stats.batches, 1) if stats.batches else 0.0,
         "redeliveries_suppressed": stats.duplicates,
@@ -74,7 +75,8 @@ def describe(r: dict[str, Any]) -> str:
         f"(of {r['published']:,} published; {r['redeliveries_suppressed']} redeliveries "
         f"suppressed by the inbox)",
         f"  CPU (one core = 100) hub {r['hub_cpu_percent']}%, broker "
-        f"{r['broker_cpu_percent']}%, publishers {r['publishers_cpu_percent']}%, whole "
+        f"{r['broker_cpu_percent']}%, publishers ({r['publisher_client']}) "
+        f"{r['publishers_cpu_percent']}%, whole "
         f"machine {r['machine_cpu_percent']}% of {r['cores'] * 100}%",
         f"  batches              {r['batches']:,}, mean {r['mean_batch']} items; "
         f"MQTT queue high water {r['mqtt_queue_high_water']}, overflow "
