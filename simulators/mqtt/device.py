@@ -224,9 +224,10 @@ class SimulatedDevice:
     async def _session(self, client: aiomqtt.Client) -> None:
         # Subscribed before "online", so whoever sees "online" may send commands at once.
         await client.subscribe(self.topic("cmd"), qos=1)
+        # Counted before "online" goes out, so whoever sees "online" sees the count too.
+        self.counters["connects"] += 1
         await client.publish(self.topic("status"), json.dumps("online"), qos=1, retain=True)
         self._client = client
-        self.counters["connects"] += 1
         self._connected_once.set()
         try:
             await self._until_broken_or_away(client)
