@@ -49,11 +49,12 @@ async def save_states(connection: AsyncConnection, states: Mapping[int, DeviceSt
     } for device_id, s in sorted(states.items())])
 
 
+TELEMETRY_COLUMNS = ("device_id", "metric", "at", "value", "text")
+
+
 async def save_samples(connection: AsyncConnection, samples: Sequence[Sample]) -> None:
-    if samples:
-        await connection.execute(insert(telemetry), [
-            {"device_id": s.device_id, "metric": s.metric, "at": s.at, "value": s.value,
-             "text": s.text} for s in samples])
+    await sql.insert_many(connection, telemetry, TELEMETRY_COLUMNS, [
+        (s.device_id, s.metric, s.at, s.value, s.text) for s in samples])
 
 
 async def save_gaps(connection: AsyncConnection, gaps: Sequence[tuple[int, Gap]],

@@ -1,4 +1,5 @@
-"""The few statements whose SQL differs per backend: insert-or-ignore and counter increments.
+"""The few statements whose SQL differs per backend: insert-or-ignore and counter increments;
+and a plain insert of many rows that spends little on parameters.
 
 SQLite and PostgreSQL spell "ignore a duplicate" ON CONFLICT DO NOTHING, MySQL and MariaDB
 INSERT IGNORE. Where the backend returns rows from an INSERT (SQLite 3.35+, PostgreSQL,
@@ -8,14 +9,59 @@ there each row goes alone and its rowcount tells.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Column, Insert, Table, insert
+from sqlalchemy import Column, Insert, Table, bindparam, insert
 from sqlalchemy.dialects import mysql, postgresql, sqlite
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.store.device_tables import counters
+
+Processor = Callable[[Any], Any] | None
+_PLAIN_INSERTS: dict[tuple[str, str, str, tuple[str, ...]], tuple[str, list[Processor]]] = {}
+
+
+async def insert_many(connection: AsyncConnection, table: Table, columns: Sequence[str],
+                      rows: Sequence[Sequence[Any]]) -> None:
+    """A plain INSERT of many rows given as tuples in `columns` order, for the telemetry rows
+    (several per message), where SQLAlchemy's executemany spent more main-thread time
+    building and processing parameters than the database spent on the rows. The statement
+    is compiled once per backend; each value goes through its column's bind processor as
+    SQLAlchemy would, once for a run of the same object (a message's time in each of its
+    samples)."""
+    if not rows:
+        return
+    sql, processors = _plain_insert(connection.dialect, table, tuple(columns))
+    last: list[Any] = [object()] * len(columns)
+    done: list[Any] = [None] * len(columns)
+    converting = [(i, p) for i, p in enumerate(processors) if p is not None]
+    bound = []
+    for row in rows:
+        values = list(row)
+        for i, process in converting:
+            value = values[i]
+            if value is not last[i]:
+                last[i], done[i] = value, process(value)
+            values[i] = done[i]
+        bound.append(tuple(values))
+    await connection.exec_driver_sql(sql, bound)
+
+
+def _plain_insert(dialect: Dialect, table: Table,
+                  columns: tuple[str, ...]) -> tuple[str, list[Processor]]:
+    key = (dialect.name, dialect.driver, table.name, columns)
+    if key not in _PLAIN_INSERTS:
+        compiled = insert(table).values({name: bindparam(name) for name in columns}) \
+            .compile(dialect=dialect)
+        if tuple(compiled.positiontup or ()) != columns:  # all our drivers bind by position
+            raise NotImplementedError(f"{dialect.name}+{dialect.driver}: not positional")
+        processors: list[Processor] = [
+            table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+            for name in columns]
+        _PLAIN_INSERTS[key] = (str(compiled), processors)
+    return _PLAIN_INSERTS[key]
 
 
 def _ignoring(connection: AsyncConnection, table: Table) -> Insert:
