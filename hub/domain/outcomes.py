@@ -72,6 +72,8 @@ class RaiseFault(Command):
     asset_id: int | None = None
     building_id: int | None = None
     source: OrderSource = OrderSource.DEVICE_FAULT
+    checklist: tuple[str, ...] = ()  # items to tick off, e.g. from a maintenance plan
+    due_at: datetime | None = None  # a planned order: when the work is due
     actor: Actor = SYSTEM
 
 
@@ -137,3 +139,44 @@ class WithdrawAnnouncement(Command):
     at: datetime
     cause: Cause
     actor: Actor = SYSTEM
+
+
+# Events the work-order module publishes (through the bus, after its commit) for those who
+# follow orders: facilities derives asset status and schedules the next maintenance from them.
+
+
+@dataclass(frozen=True)
+class OrderOpened:
+    order_id: int
+    site_id: int
+    fault: str
+    source: OrderSource
+    priority: Priority
+    at: datetime
+    device_id: int | None = None
+    asset_id: int | None = None
+    building_id: int | None = None
+
+
+@dataclass(frozen=True)
+class OrderResolved:
+    """Resolved by staff (or closed): `checklist` maps each item to whether it was done."""
+
+    order_id: int
+    site_id: int
+    fault: str
+    source: OrderSource
+    at: datetime
+    device_id: int | None = None
+    asset_id: int | None = None
+    checklist: tuple[tuple[str, bool], ...] = ()
+
+
+@dataclass(frozen=True)
+class OrderReopened:
+    order_id: int
+    site_id: int
+    fault: str
+    at: datetime
+    device_id: int | None = None
+    asset_id: int | None = None
