@@ -52,7 +52,8 @@ def result(*, plan: IngestPlan, backend: str, window: Window, usage: dict[str, f
         "mean_batch": round(stats.items / stats.batches, 1) if stats.batches else 0.0,
         "redeliveries_suppressed": stats.duplicates,
         "mqtt_reconnects": link.reconnects - 1,  # besides the one the ceiling phase makes
-        "mqtt_overflow": link.overflow,
+        "mqtt_pauses": link.pauses,
+        "mqtt_paused_s": round(link.paused_s, 2),
         "mqtt_queue_high_water": link.queue_high_water,
         "cores": os.cpu_count(),
     }
@@ -79,6 +80,6 @@ def describe(r: dict[str, Any]) -> str:
         f"{r['publishers_cpu_percent']}%, whole "
         f"machine {r['machine_cpu_percent']}% of {r['cores'] * 100}%",
         f"  batches              {r['batches']:,}, mean {r['mean_batch']} items; "
-        f"MQTT queue high water {r['mqtt_queue_high_water']}, overflow "
-        f"{r['mqtt_overflow']}, reconnects {r['mqtt_reconnects']}",
+        f"MQTT queue high water {r['mqtt_queue_high_water']}, reading paused "
+        f"{r['mqtt_pauses']}× ({r['mqtt_paused_s']} s), reconnects {r['mqtt_reconnects']}",
     ])

@@ -40,8 +40,8 @@ class MqttConfig:
     session_expiry_s: int = 86_400
     receive_maximum: int = 1000  # unacknowledged QoS 1 messages the broker may send us
     # What the hub holds before the Ingest takes it. Beyond receive_maximum because Mosquitto
-    # 2.0.11 overshoots it (mosquitto#2301); beyond either bound, messages are dropped
-    # unacknowledged, counted, and fetched again by a reconnect.
+    # 2.0.11 overshoots it (mosquitto#2301); at either bound the hub stops reading from the
+    # broker until half of it is taken (backpressure: nothing is dropped).
     incoming_queue: int = 20_000
     incoming_queue_bytes: int = 32 * 1024 * 1024
     connect_timeout_s: float = 10.0
@@ -96,7 +96,8 @@ class MqttConfig:
 
 def make_client(config: MqttConfig, *, session_expiry_s: int,
                 queue_type: type[asyncio.Queue[aiomqtt.Message]] | None = None,
-                max_queued: int = 0) -> aiomqtt.Client:
+                max_queued: int = 0,
+                client_type: type[aiomqtt.Client] = aiomqtt.Client) -> aiomqtt.Client:
     """A client that resumes its session (clean start off), so QoS 1 messages that arrive
     while it is away wait in the broker (for `session_expiry_s` with MQTT 5)."""
     parts = urlsplit(config.url)
@@ -108,7 +109,7 @@ def make_client(config: MqttConfig, *, session_expiry_s: int,
         session = {"protocol": aiomqtt.ProtocolVersion.V5, "clean_start": False,
                    "properties": connect}
     password = config.password or (unquote(parts.password) if parts.password else None)
-    return aiomqtt.Client(
+    return client_type(
         parts.hostname or "127.0.0.1", config.port, identifier=config.client_id,
         username=config.username or (unquote(parts.username) if parts.username else None),
         password=password, keepalive=config.wire_keepalive_s,
@@ -151,7 +152,8 @@ class LinkStats:
     messages_in: int = 0
     acks_sent: int = 0
     acks_dropped: int = 0  # the connection ended first: the broker redelivers
-    overflow: int = 0
+    pauses: int = 0  # times the incoming queue was full and reading from the broker stopped
+    paused_s: float = 0.0
     queue_high_water: int = 0
     last_error: str = ""
 
@@ -208,8 +210,8 @@ class Link:
 
     def beat(self) -> None:
         s = self.stats
-        counts = (f"{s.messages_in} in, {s.reconnects} reconnects, {s.overflow} overflow, "
-                  f"queue high-water {s.queue_high_water}")
+        counts = (f"{s.messages_in} in, {s.reconnects} reconnects, {s.pauses} pauses "
+                  f"({s.paused_s:.1f}s), queue high-water {s.queue_high_water}")
         if s.connected:
             self._health.beat(self.name, "ok", f"connected to {self._where}; {counts}")
         else:

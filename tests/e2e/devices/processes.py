@@ -23,7 +23,7 @@ from hub.devices.broker import free_port
 
 START_TIMEOUT_S = 30.0  # bounds against hangs, not measurements
 STOP_TIMEOUT_S = 15.0
-MQTT_DETAIL = re.compile(r"(\d+) in, (\d+) reconnects, (\d+) overflow")
+MQTT_DETAIL = re.compile(r"(\d+) in, (\d+) reconnects, (\d+) pauses")
 JWT_SECRET = "e2e-devices-jwt-secret-0123456789abcdef"
 PII_KEY = "ZTJlLWRldmljZXMtcGlpLWtleS0wMDAwMDAwMDAwMDA="  # 32 bytes, base64
 BLIND_INDEX_KEY = "e2e-devices-blind-index-key"
@@ -179,7 +179,7 @@ async def hub_command(config: Path, *args: str) -> str:
 class MqttCounts:
     messages_in: int
     reconnects: int
-    overflow: int
+    pauses: int  # reading from the broker paused by a full queue (backpressure)
     connected: bool
     beat_age_s: float
 

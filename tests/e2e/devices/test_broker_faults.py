@@ -143,6 +143,5 @@ async def test_q2_broker_killed_mid_stream_hub_and_devices_reconnect_and_loss_is
     hidden = tally.lost_after_ack - covered(gaps)
     assert not hidden, f"lost without a gap: {brief(hidden)}"
     assert counts.messages_in == ingest["items"], "delivered to the hub, never stored"
-    assert counts.overflow == 0
     assert counts.reconnects >= len(kills)
     assert not rig.crashes()
