@@ -58,6 +58,9 @@ def ingest(
         min=1000, max=60_000, help="Messages the hub, then each bare subscriber, drain alone "
         "(at most 60,000: Mosquitto 2.0.11 reuses packet ids beyond 65,535 in flight).")
     ] = 50_000,
+    incoming_queue: Annotated[int, typer.Option(
+        min=10, help="The hub's MQTT incoming queue: reading from the broker pauses when it "
+        "is full.")] = 20_000,
 ) -> None:
     """MQTT telemetry (QoS 1) through the hub's ingestion into storage: messages/s sustained,
     latency, and the ceiling of a bare subscriber on the same broker."""
@@ -69,7 +72,7 @@ def ingest(
     logging.basicConfig(level=logging.ERROR)
     plan = IngestPlan(devices=devices, rate=rate, seconds=seconds, warmup_s=warmup,
                       broker=broker, database=database, publishers=publishers, backlog=backlog,
-                      client=client)
+                      client=client, incoming_queue=incoming_queue)
     result = asyncio.run(run(plan))
     typer.echo(describe(result))
     typer.echo(json.dumps(result))

@@ -71,6 +71,7 @@ class IngestPlan:
     backlog: int = 50_000
     bare: tuple[str, ...] = ("aiomqtt", "paho")
     client: str = "raw"  # the publishers' MQTT client (hub.bench.publishers)
+    incoming_queue: int = 20_000  # the hub's [mqtt] incoming_queue: where reading pauses
 
 
 async def run(plan: IngestPlan) -> dict[str, Any]:
@@ -88,7 +89,8 @@ async def run(plan: IngestPlan) -> dict[str, Any]:
                 None, mode="demo", data_dir=Path(folder), log_level="WARNING",
                 database={"url": database},
                 mqtt={"url": url, "client_id": f"bench-hub-{run_id}",
-                      "command_client_id": f"bench-hub-{run_id}-cmd", "sites": [SITE]},
+                      "command_client_id": f"bench-hub-{run_id}-cmd", "sites": [SITE],
+                      "incoming_queue": plan.incoming_queue},
                 ingest={"devices_file": ""}))
             stack.push_async_callback(hub.close)
             codes = await _register(hub, plan.devices)
