@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
 from hub.domain.errors import Invalid
+from hub.domain.facilities import AssetStatus
 from hub.domain.property import check_code
 
 
@@ -37,15 +39,30 @@ DEFAULT_TIMEOUT_S = 300
 
 @dataclass(eq=False)
 class Asset:
+    """Equipment the estate maintains (a lift, a pump, a gate). `status` is derived from its
+    open orders and devices by hub.domain.facilities, never set by hand."""
+
     site_id: int
     code: str
     name: str
     category: str
     building_id: int | None = None
+    floor: int | None = None
+    area: str = ""  # a public area: "地下车库 B1 car park", "中心花园 central garden"
+    model: str = ""  # make and type
+    supplier: str = ""
+    purchased_on: date | None = None
+    installed_on: date | None = None
+    warranty_until: date | None = None
+    status: AssetStatus = AssetStatus.OPERATIONAL
+    status_since: datetime | None = None
     id: int | None = None
 
     def __post_init__(self) -> None:
         check_code(self.code)
+        check_code(self.category, "category")
+        if self.purchased_on and self.installed_on and self.installed_on < self.purchased_on:
+            raise Invalid("installed_on is before purchased_on", field="installed_on")
 
 
 @dataclass(eq=False)

@@ -11,6 +11,7 @@ from hub.domain.property import Building, Site, Unit
 from hub.domain.registry import Asset, Device
 from hub.domain.residents import Residency, Resident
 from hub.store import device_tables, tables
+from hub.store.facility_tables import map_facilities
 
 mapper_registry = registry(metadata=tables.metadata)
 _started = False
@@ -35,6 +36,7 @@ def start_mappers() -> None:
     mapper_registry.map_imperatively(AuditEntry, tables.audit_log)
     mapper_registry.map_imperatively(Asset, tables.assets)
     mapper_registry.map_imperatively(Device, device_tables.devices)
+    map_facilities(mapper_registry)
 
 
 def _audit_is_append_only(session: Session, _context: object, _instances: object) -> None:

@@ -20,6 +20,7 @@ from sqlalchemy import (
 
 from hub.domain.accounts import Role
 from hub.domain.audit import AuditAction
+from hub.domain.facilities import AssetStatus
 from hub.domain.property import Orientation, UnitStatus
 from hub.domain.residents import Relation
 from hub.store.types import EnumText, UtcDateTime
@@ -138,6 +139,16 @@ assets = Table(
     Column("name", String(200), nullable=False),
     Column("category", String(64), nullable=False),
     Column("building_id", ForeignKey("buildings.id"), nullable=True),
+    # Facilities (migration 0004): where it is, what it is, its dates and its derived status.
+    Column("floor", Integer, nullable=True),
+    Column("area", String(200), nullable=False, default=""),
+    Column("model", String(200), nullable=False, default=""),
+    Column("supplier", String(200), nullable=False, default=""),
+    Column("purchased_on", Date, nullable=True),
+    Column("installed_on", Date, nullable=True),
+    Column("warranty_until", Date, nullable=True),
+    Column("status", EnumText(AssetStatus), nullable=False, default=AssetStatus.OPERATIONAL),
+    Column("status_since", UtcDateTime, nullable=True),
     UniqueConstraint("site_id", "code"),
 )
 

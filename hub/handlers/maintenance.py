@@ -1,0 +1,231 @@
+"""Preventive maintenance plans by staff, and the plans' side of work orders: an order opened
+for a plan is followed until it is resolved (the checklist recorded, the next service
+scheduled) or reopened (the service did not count).
+
+Orders are opened only through the bus, with RaiseFault(source=MAINTENANCE_PLAN,
+fault="plan:<id>"); the work-order module owns them and announces what became of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from hub.domain.commands import Command
+from hub.domain.errors import DomainError, Invalid, NotFound
+from hub.domain.maintenance import (
+    Anchor,
+    MaintenancePlan,
+    MaintenanceRun,
+    adopt_baselines,
+    check_plan,
+    complete,
+    reopen,
+)
+from hub.domain.maintenance_templates import Template, templates_from
+from hub.domain.outcomes import OrderOpened, OrderReopened, OrderResolved, OrderSource
+from hub.domain.registry import Asset
+from hub.handlers.facilities import visible_asset
+from hub.handlers.maintenance_usage import asset_totals
+from hub.ports import UnitOfWork
+
+SHIPPED_TEMPLATES = Path(__file__).resolve().parents[2] / "config" / "maintenance"
+EDITABLE = frozenset({"name", "checklist", "next_due", "anchor", "every_trips",
+                      "every_run_hours", "lead_hours", "active"})
+
+
+class TemplateError(ValueError):
+    """A template file that cannot be used: names the file and the template."""
+
+
+def load_templates(folder: Path = SHIPPED_TEMPLATES) -> dict[str, Template]:
+    """Every template of every *.yaml in the folder, by id (ids are unique across files)."""
+    found: dict[str, Template] = {}
+    for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
+        try:
+            loaded = templates_from(yaml.safe_load(path.read_text(encoding="utf-8")))
+        except (yaml.YAMLError, DomainError) as err:
+            where = f":{err.field}" if isinstance(err, DomainError) and err.field else ""
+            raise TemplateError(f"{path.name}{where}: {err}") from None
+        for name, template in loaded.items():
+            if name in found:
+                raise TemplateError(f"{path.name}:{name}: template id used by another file")
+            found[name] = template
+    return found
+
+
+@cache
+def shipped_templates() -> dict[str, Template]:
+    return load_templates()
+
+
+@dataclass(frozen=True, kw_only=True)
+class CreatePlan(Command):
+    asset_id: int
+    name: str
+    checklist: tuple[str, ...]
+    first_due: datetime | None = None
+    every_days: int | None = None
+    every_months: int | None = None
+    anchor: Anchor = Anchor.SCHEDULE
+    every_trips: int | None = None
+    every_run_hours: int | None = None
+    lead_hours: int = 72
+    category: str | None = None  # dispatch category of its orders; the asset's by default
+
+
+@dataclass(frozen=True, kw_only=True)
+class CreatePlanFromTemplate(Command):
+    """A plan for an asset from a shipped template; usage triggers may be added to it."""
+
+    asset_id: int
+    template: str
+    first_due: datetime
+    every_trips: int | None = None
+    every_run_hours: int | None = None
+    lead_hours: int | None = None
+    anchor: Anchor | None = None
+
+
+@dataclass(frozen=True)
+class ChangePlan(Command):
+    plan_id: int
+    changes: Mapping[str, Any]
+
+
+async def create_plan(cmd: CreatePlan, uow: UnitOfWork) -> int:
+    asset = await visible_asset(uow, cmd.actor, cmd.asset_id)
+    assert asset.id is not None
+    plan = MaintenancePlan(
+        site_id=asset.site_id, asset_id=asset.id, name=cmd.name,
+        category=cmd.category or asset.category, checklist=list(cmd.checklist),
+        next_due=cmd.first_due, every_days=cmd.every_days, every_months=cmd.every_months,
+        anchor=cmd.anchor, every_trips=cmd.every_trips, every_run_hours=cmd.every_run_hours,
+        lead_hours=cmd.lead_hours)
+    return await _add(uow, plan)
+
+
+async def create_plan_from_template(cmd: CreatePlanFromTemplate, uow: UnitOfWork,
+                                    templates: Mapping[str, Template] | None = None) -> int:
+    known = shipped_templates() if templates is None else templates
+    template = known.get(cmd.template)
+    if template is None:
+        raise Invalid(f"no maintenance template {cmd.template!r}; known: "
+                      f"{', '.join(sorted(known))}", field="template")
+    asset = await visible_asset(uow, cmd.actor, cmd.asset_id)
+    assert asset.id is not None
+    plan = MaintenancePlan(
+        site_id=asset.site_id, asset_id=asset.id, name=template.name,
+        category=asset.category, checklist=list(template.items), next_due=cmd.first_due,
+        every_days=template.every_days, every_months=template.every_months,
+        anchor=cmd.anchor or template.anchor, every_trips=cmd.every_trips,
+        every_run_hours=cmd.every_run_hours,
+        lead_hours=template.lead_hours if cmd.lead_hours is None else cmd.lead_hours,
+        template=template.id)
+    return await _add(uow, plan)
+
+
+async def _add(uow: UnitOfWork, plan: MaintenancePlan) -> int:
+    # Usage counts from now: what the asset's counters read is the base.
+    adopt_baselines(plan, await asset_totals(uow, plan.asset_id))
+    uow.add(plan)
+    await uow.commit()
+    assert plan.id is not None
+    return plan.id
+
+
+async def change_plan(cmd: ChangePlan, uow: UnitOfWork) -> None:
+    unknown = set(cmd.changes) - EDITABLE
+    if unknown:
+        name = sorted(unknown)[0]
+        raise Invalid(f"{name} cannot be changed on a plan", field=name)
+    plan = await visible_plan(uow, cmd.actor, cmd.plan_id)
+    if "next_due" in cmd.changes and cmd.changes["next_due"] is None:
+        raise Invalid("next_due cannot be removed", field="next_due")
+    before = {name: getattr(plan, name) for name in cmd.changes}
+    for name, value in cmd.changes.items():
+        setattr(plan, name, list(value) if name == "checklist" else value)
+    try:
+        check_plan(plan)
+    except Invalid:
+        for name, value in before.items():
+            setattr(plan, name, value)
+        raise
+    adopt_baselines(plan, await asset_totals(uow, plan.asset_id))
+    await uow.commit()
+
+
+async def visible_plan(uow: UnitOfWork, actor: Any, plan_id: int) -> MaintenancePlan:
+    plan = await uow.get(MaintenancePlan, plan_id)
+    if plan is None:
+        raise NotFound("maintenance plan", plan_id)
+    try:
+        await visible_asset(uow, actor, plan.asset_id)
+    except NotFound:
+        raise NotFound("maintenance plan", plan_id) from None
+    return plan
+
+
+async def plan_of(uow: UnitOfWork, fault: str,
+                  source: OrderSource | None = None) -> MaintenancePlan | None:
+    """The plan a work order belongs to, by its fault key "plan:<id>"."""
+    if source not in (None, OrderSource.MAINTENANCE_PLAN) or not fault.startswith("plan:"):
+        return None
+    ident = fault.removeprefix("plan:")
+    return await uow.get(MaintenancePlan, int(ident)) if ident.isdigit() else None
+
+
+async def on_order_opened(event: OrderOpened, uow: UnitOfWork) -> None:
+    plan = await plan_of(uow, event.fault, event.source)
+    if plan is None:
+        return
+    plan.order_id = event.order_id
+    plan.requested_at = plan.requested_at or event.at
+    await uow.commit()
+
+
+async def on_order_resolved(event: OrderResolved, uow: UnitOfWork) -> None:
+    """The service is done: its checklist on the plan's history, the next one scheduled."""
+    plan = await plan_of(uow, event.fault, event.source)
+    if plan is None or not plan.in_flight or plan.order_id not in (None, event.order_id):
+        return  # not ours, or heard before
+    run = complete(plan, event.order_id, event.at, event.checklist,
+                   await asset_totals(uow, plan.asset_id))
+    uow.add(run)
+    await uow.commit()
+
+
+async def on_order_reopened(event: OrderReopened, uow: UnitOfWork) -> None:
+    plan = await plan_of(uow, event.fault)
+    if plan is None or plan.order_id == event.order_id:
+        return
+    runs = [r for r in await uow.find(MaintenanceRun, plan_id=plan.id, order_id=event.order_id)
+            if not r.reopened]
+    if not runs:
+        return
+    reopen(plan, max(runs, key=lambda r: r.completed_at))
+    await uow.commit()
+
+
+async def asset_for_plan(uow: UnitOfWork, plan: MaintenancePlan) -> Asset:
+    asset = await uow.get(Asset, plan.asset_id)
+    assert asset is not None
+    return asset
+
+
+COMMAND_HANDLERS: dict[type, Callable[..., Any]] = {
+    CreatePlan: create_plan,
+    CreatePlanFromTemplate: create_plan_from_template,
+    ChangePlan: change_plan,
+}
+EVENT_HANDLERS: dict[type, list[Callable[..., Any]]] = {
+    OrderOpened: [on_order_opened],
+    OrderResolved: [on_order_resolved],
+    OrderReopened: [on_order_reopened],
+}
