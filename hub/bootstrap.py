@@ -24,6 +24,7 @@ from hub.devices.mqtt.fields import Limits
 from hub.devices.mqtt.link import MqttConfig
 from hub.domain import commands as c
 from hub.handlers import accounts, devices, premises, residents
+from hub.handlers import work_orders as work_order_handlers
 from hub.health import HealthBoard, watch_loop_lag
 from hub.ingest.command_log import SqlCommandLog
 from hub.ingest.pipeline import IngestPipeline
@@ -39,6 +40,7 @@ from hub.store.uow import SqlUnitOfWork
 from hub.supervise import Job
 from hub.telemetry.influx import InfluxExport
 from hub.telemetry.jobs import TelemetryJobs
+from hub.work_order_config import shipped_policy
 
 COMMAND_HANDLERS: dict[type, Callable[..., Any]] = {
     c.CreateSite: premises.create_site,
@@ -57,6 +59,7 @@ COMMAND_HANDLERS: dict[type, Callable[..., Any]] = {
     c.Refresh: accounts.refresh,
     c.Logout: accounts.logout,
     **devices.COMMAND_HANDLERS,
+    **work_order_handlers.COMMAND_HANDLERS,
 }
 EVENT_HANDLERS: dict[type, list[Callable[..., Any]]] = {}
 
@@ -126,6 +129,7 @@ def bootstrap(settings: Settings, *, clock: Clock = utc_now,
         "refresh_ttl": timedelta(days=settings.security.refresh_token_days),
         "command_log": SqlCommandLog(engine), "gateway": gateway,
         "registry_changed": pipeline.registry_changed,
+        "order_policy": shipped_policy(),
     }
     bus = MessageBus(
         uow_factory=lambda: SqlUnitOfWork(sessions),

@@ -12,6 +12,7 @@ from hub.domain.registry import Asset, Device
 from hub.domain.residents import Residency, Resident
 from hub.store import device_tables, tables
 from hub.store.facility_tables import map_facilities
+from hub.store.work_order_tables import map_work_orders
 
 mapper_registry = registry(metadata=tables.metadata)
 _started = False
@@ -36,6 +37,7 @@ def start_mappers() -> None:
     mapper_registry.map_imperatively(AuditEntry, tables.audit_log)
     mapper_registry.map_imperatively(Asset, tables.assets)
     mapper_registry.map_imperatively(Device, device_tables.devices)
+    map_work_orders(mapper_registry)
     map_facilities(mapper_registry)
 
 

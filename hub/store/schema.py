@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hub.store import device_tables, facility_tables
+from hub.store import device_tables, facility_tables, work_order_tables
 from hub.store.tables import metadata
 
-__all__ = ["device_tables", "facility_tables", "metadata"]
+__all__ = ["device_tables", "facility_tables", "metadata", "work_order_tables"]
