@@ -154,6 +154,20 @@ class InfluxSettings(_Section):
         return self
 
 
+class RulesSettings(_Section):
+    """The rules engine (hub.rules): its folder of rule files and its worker."""
+
+    enabled: bool = True
+    directory: str = "config/rules"  # every *.yaml in it; a bad rule stops start-up
+    queue_size: int = Field(default=10_000, ge=10, le=1_000_000)
+    max_attempts: int = Field(default=5, ge=1, le=100)  # then the outcome is dead-lettered
+    retry_base_s: float = Field(default=0.5, ge=0.01, le=60.0)
+    retry_cap_s: float = Field(default=30.0, ge=0.1, le=3600.0)
+    save_interval_s: float = Field(default=1.0, ge=0.05, le=600.0)
+    tick_s: float = Field(default=60.0, ge=1.0, le=3600.0)  # schedules and `for` timers
+    record_file: str = ""  # append every event the rules saw, as JSONL for `hub rules replay`
+
+
 class IngestSettings(_Section):
     """The ingestion pipeline (hub.ingest) and the device registry file."""
 
@@ -184,6 +198,7 @@ class Settings(BaseSettings):
     ingest: IngestSettings = IngestSettings()
     telemetry: TelemetrySettings = TelemetrySettings()
     influx: InfluxSettings = InfluxSettings()
+    rules: RulesSettings = RulesSettings()
 
     @model_validator(mode="before")
     @classmethod

@@ -53,6 +53,7 @@ class Fired:
     at: datetime
     device_id: int | None
     command: object
+    site_id: int | None = None
 
     @property
     def command_kind(self) -> str:
@@ -73,7 +74,8 @@ def build(loaded: LoadedRule, at: datetime, device: DeviceRef, context: Mapping[
     for action in loaded.rule.then:
         command = _command(action.spec, at, device, cause, text)
         if command is not None:
-            fired.append(Fired(loaded.id, loaded.version, at, device.id, command))
+            fired.append(Fired(loaded.id, loaded.version, at, device.id, command,
+                               device.site_id))
     return fired
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hub.store import device_tables, facility_tables, work_order_tables
+from hub.store import device_tables, facility_tables, rule_tables, work_order_tables
 from hub.store.tables import metadata
 
-__all__ = ["device_tables", "facility_tables", "metadata", "work_order_tables"]
+__all__ = ["device_tables", "facility_tables", "metadata", "rule_tables", "work_order_tables"]
