@@ -23,11 +23,14 @@ from hub.devices.mqtt.codec import Contract
 from hub.devices.mqtt.fields import Limits
 from hub.devices.mqtt.link import MqttConfig
 from hub.domain import commands as c
-from hub.handlers import accounts, devices, premises, residents
+from hub.handlers import accounts, billing_runs, devices, premises, residents
+from hub.handlers import billing as billing_handlers
+from hub.handlers import payments as payment_handlers
 from hub.handlers import work_orders as work_order_handlers
 from hub.health import HealthBoard, watch_loop_lag
 from hub.ingest.command_log import SqlCommandLog
 from hub.ingest.pipeline import IngestPipeline
+from hub.payments.sandbox import shipped_providers
 from hub.ports import Clock, TelemetryExport, UnitOfWork
 from hub.security.pii import PiiVault
 from hub.security.tokens import TokenIssuer
@@ -60,6 +63,9 @@ COMMAND_HANDLERS: dict[type, Callable[..., Any]] = {
     c.Logout: accounts.logout,
     **devices.COMMAND_HANDLERS,
     **work_order_handlers.COMMAND_HANDLERS,
+    **billing_handlers.COMMAND_HANDLERS,
+    **billing_runs.COMMAND_HANDLERS,
+    **payment_handlers.COMMAND_HANDLERS,
 }
 EVENT_HANDLERS: dict[type, list[Callable[..., Any]]] = {}
 
@@ -130,6 +136,8 @@ def bootstrap(settings: Settings, *, clock: Clock = utc_now,
         "command_log": SqlCommandLog(engine), "gateway": gateway,
         "registry_changed": pipeline.registry_changed,
         "order_policy": shipped_policy(),
+        "payment_providers": shipped_providers(
+            settings.security.jwt_secret.get_secret_value().encode()),
     }
     bus = MessageBus(
         uow_factory=lambda: SqlUnitOfWork(sessions),

@@ -23,6 +23,8 @@ class AuditAction(StrEnum):
     PII_KEY_ROTATED = "pii_key_rotated"
     DEVICE_CHANGED = "device_changed"  # registered, changed, approved, disabled
     DEVICE_COMMAND = "device_command"  # a command sent to a device by staff
+    REFUND = "refund"  # money returned on a payment, with its reason kept in refunds
+    WRITE_OFF = "write_off"  # an unpaid amount given up, with its reason kept in write_offs
 
 
 @dataclass(eq=False)

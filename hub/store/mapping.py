@@ -11,6 +11,7 @@ from hub.domain.property import Building, Site, Unit
 from hub.domain.registry import Asset, Device
 from hub.domain.residents import Residency, Resident
 from hub.store import device_tables, tables
+from hub.store.billing_tables import map_billing
 from hub.store.facility_tables import map_facilities
 from hub.store.work_order_tables import map_work_orders
 
@@ -39,6 +40,7 @@ def start_mappers() -> None:
     mapper_registry.map_imperatively(Device, device_tables.devices)
     map_work_orders(mapper_registry)
     map_facilities(mapper_registry)
+    map_billing(mapper_registry)
 
 
 def _audit_is_append_only(session: Session, _context: object, _instances: object) -> None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from hub.store import device_tables, facility_tables, rule_tables, work_order_tables
+from hub.store import billing_tables, device_tables, facility_tables, rule_tables, work_order_tables
 from hub.store.tables import metadata
 
-__all__ = ["device_tables", "facility_tables", "metadata", "rule_tables", "work_order_tables"]
+__all__ = ["billing_tables", "device_tables", "facility_tables", "metadata", "rule_tables",
+           "work_order_tables"]

@@ -224,3 +224,14 @@ def take_back(lines_by_id: dict[int, BillLine], bills_by_id: dict[int, Bill],
         if left == 0:
             break
     return reversals, left
+
+
+@dataclass(eq=False)
+class ProviderEvent:
+    """A payment provider's callback, kept so that a replay finds it and changes nothing."""
+
+    provider: str
+    event_id: str
+    payment_id: int
+    at: datetime
+    id: int | None = None

@@ -1,0 +1,248 @@
+"""Billing runs: gather the facts of a site and period, plan (preview), and commit.
+
+Committing stores the lines whose (bill, key) are not stored yet, so the same (site, period,
+fee item) committed twice bills once; two commits racing meet at the unique keys of bills and
+lines (one gets 409, its retry creates nothing). A new or grown bill takes what it can from the
+unit's prepaid balance at once.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from hub.domain.billing.discounts import Discount
+from hub.domain.billing.fees import FeeItem, FeeKind, PriceVersion
+from hub.domain.billing.ledger import (
+    AllocationKind,
+    BalanceEntry,
+    BalanceKind,
+    Bill,
+    BillLine,
+    settle,
+)
+from hub.domain.billing.meters import MeterReading
+from hub.domain.billing.money import ZERO
+from hub.domain.billing.periods import parse_period
+from hub.domain.billing.run import (
+    OverdueBill,
+    PlannedLine,
+    Readings,
+    RunInput,
+    RunPlan,
+    UnitFacts,
+    plan_run,
+)
+from hub.domain.commands import Command
+from hub.domain.errors import Invalid, NotFound
+from hub.domain.property import Unit, UnitStatus
+from hub.domain.residents import Residency
+from hub.handlers.scope import managed_site
+from hub.ports import Clock, UnitOfWork
+
+
+@dataclass(frozen=True)
+class PreviewRun(Command):
+    site_id: int
+    period: str
+    fee_item_ids: tuple[int, ...]
+    as_of: date | None = None  # late fees count overdue days up to here; default: period end
+
+
+@dataclass(frozen=True)
+class CommitRun(PreviewRun):
+    pass
+
+
+async def preview_run(cmd: PreviewRun, uow: UnitOfWork) -> dict[str, Any]:
+    plan, units, existing = await _plan(cmd, uow)
+    stored = {(bill.unit_id, line.key) for bill in existing.values()
+              for line in await uow.find(BillLine, bill_id=bill.id)}
+    rows = []
+    for unit_id, lines in sorted(plan.by_unit().items()):
+        rows.append({
+            "unit_id": unit_id, "number": units[unit_id].number,
+            "building_id": units[unit_id].building_id,
+            "total": sum((ln.amount for ln in lines), ZERO),
+            "lines": [_line_out(ln, (unit_id, ln.key) in stored) for ln in lines],
+        })
+    return {"site_id": cmd.site_id, "period": plan.period.label, "as_of": _as_of(cmd),
+            "total": plan.total(), "lines": len(plan.lines), "units": rows,
+            "skipped": [{"unit_id": s.unit_id, "fee_item_id": s.fee_item_id,
+                         "reason": s.reason} for s in plan.skipped]}
+
+
+async def commit_run(cmd: CommitRun, uow: UnitOfWork, clock: Clock) -> dict[str, Any]:
+    plan, units, existing = await _plan(cmd, uow)
+    now = clock()
+    created_bills = created_lines = kept = 0
+    total = ZERO
+    for unit_id, planned in sorted(plan.by_unit().items()):
+        bill = existing.get(unit_id)
+        if bill is None:
+            unit = units[unit_id]
+            bill = Bill(site_id=cmd.site_id, building_id=unit.building_id, unit_id=unit_id,
+                        period=plan.period.label, period_start=plan.period.start,
+                        period_end=plan.period.end,
+                        due_date=min(ln.due_date for ln in planned), issued_at=now)
+            uow.add(bill)
+            await uow.flush()
+            created_bills += 1
+        assert bill.id is not None
+        stored = await uow.find(BillLine, bill_id=bill.id)
+        keys = {line.key for line in stored}
+        new = [ln for ln in planned if ln.key not in keys]
+        kept += len(planned) - len(new)
+        if not new:
+            continue
+        lines = [BillLine(bill_id=bill.id, key=ln.key, fee_item_id=ln.fee_item_id,
+                          description=ln.description, quantity=ln.quantity,
+                          unit_price=ln.unit_price, gross=ln.gross, discount=ln.discount,
+                          amount=ln.amount, due_date=ln.due_date, detail=list(ln.detail))
+                 for ln in new]
+        for line in lines:
+            uow.add(line)
+        bill.total += sum((ln.amount for ln in new), ZERO)
+        bill.due_date = min(bill.due_date, *(ln.due_date for ln in new))
+        created_lines += len(new)
+        total += sum((ln.amount for ln in new), ZERO)
+        await uow.flush()
+        await _deduct_balance(uow, bill, [*stored, *lines], now)
+    await uow.commit()
+    return {"site_id": cmd.site_id, "period": plan.period.label, "as_of": _as_of(cmd),
+            "bills_created": created_bills, "lines_created": created_lines,
+            "lines_already_billed": kept, "total_created": total,
+            "skipped": [{"unit_id": s.unit_id, "fee_item_id": s.fee_item_id,
+                         "reason": s.reason} for s in plan.skipped]}
+
+
+async def unit_balance(uow: UnitOfWork, unit_id: int) -> Decimal:
+    return sum((e.amount for e in await uow.find(BalanceEntry, unit_id=unit_id)), ZERO)
+
+
+async def _deduct_balance(uow: UnitOfWork, bill: Bill, lines: list[BillLine], now: Any) -> None:
+    """自动抵扣: a prepaid balance pays what it can of the bill right away."""
+    balance = await unit_balance(uow, bill.unit_id)
+    use = min(balance, bill.outstanding)
+    if use <= 0:
+        return
+    for allocation in settle(bill, lines, use, AllocationKind.BALANCE, now):
+        uow.add(allocation)
+    uow.add(BalanceEntry(site_id=bill.site_id, unit_id=bill.unit_id, amount=-use,
+                         kind=BalanceKind.DEDUCTION, at=now, bill_id=bill.id))
+
+
+def _as_of(cmd: PreviewRun) -> date:
+    return cmd.as_of or parse_period(cmd.period).end
+
+
+def _line_out(line: PlannedLine, stored: bool) -> dict[str, Any]:
+    return {"key": line.key, "fee_item_id": line.fee_item_id, "description": line.description,
+            "quantity": line.quantity, "unit_price": line.unit_price, "gross": line.gross,
+            "discount": line.discount, "amount": line.amount, "due_date": line.due_date,
+            "detail": list(line.detail), "already_billed": stored}
+
+
+async def _plan(cmd: PreviewRun, uow: UnitOfWork) -> tuple[RunPlan, dict[int, UnitFacts],
+                                                          dict[int, Bill]]:
+    await managed_site(uow, cmd.actor, cmd.site_id)
+    period = parse_period(cmd.period)
+    as_of = _as_of(cmd)
+    if not cmd.fee_item_ids:
+        raise Invalid("name at least one fee item", field="fee_item_ids")
+    items: list[tuple[FeeItem, list[PriceVersion]]] = []
+    for fee_item_id in dict.fromkeys(cmd.fee_item_ids):
+        item = await uow.get(FeeItem, fee_item_id)
+        if item is None or item.site_id != cmd.site_id:
+            raise NotFound("fee item", fee_item_id)
+        if not item.active:
+            raise Invalid(f"fee item {item.code} is not active", field="fee_item_ids")
+        items.append((item, list(await uow.find(PriceVersion, fee_item_id=fee_item_id))))
+    site_bills = list(await uow.find(Bill, site_id=cmd.site_id))
+    owing = {b.unit_id for b in site_bills if b.outstanding > 0 and b.due_date < as_of}
+    units = await _unit_facts(uow, cmd.site_id, owing)
+    readings = await _readings(uow, cmd.site_id, period.label,
+                               {i.meter for i, _ in items if i.kind in (FeeKind.METERED,
+                                                                        FeeKind.USAGE)})
+    overdue = await _overdue(uow, site_bills, [i for i, _ in items
+                                              if i.kind == FeeKind.LATE_FEE], as_of,
+                             period.label)
+    discounts = list(await uow.find(Discount, site_id=cmd.site_id, active=True))
+    plan = plan_run(RunInput(period=period, as_of=as_of, fee_items=items,
+                             units=list(units.values()), readings=readings,
+                             discounts=discounts, overdue=overdue))
+    existing = {b.unit_id: b for b in site_bills if b.period == period.label}
+    return plan, units, existing
+
+
+async def _unit_facts(uow: UnitOfWork, site_id: int, owing: set[int]) -> dict[int, UnitFacts]:
+    units = sorted(await uow.find(Unit, site_id=site_id), key=lambda u: u.id or 0)
+    ids = {u.id for u in units}
+    # One read of every residency; per-unit reads would be one query per unit.
+    stays: dict[int, list[tuple[date, date | None]]] = defaultdict(list)
+    for residency in await uow.find(Residency):
+        if residency.unit_id in ids:
+            stays[residency.unit_id].append((residency.moved_in, residency.moved_out))
+    facts = {}
+    for unit in units:
+        assert unit.id is not None
+        facts[unit.id] = UnitFacts(
+            unit_id=unit.id, building_id=unit.building_id, number=unit.number,
+            gross_area=unit.gross_area, inner_area=unit.inner_area,
+            vacant=unit.status == UnitStatus.VACANT, stays=tuple(sorted(stays[unit.id])),
+            in_arrears=unit.id in owing)
+    return facts
+
+
+async def _readings(uow: UnitOfWork, site_id: int, label: str,
+                    meters: set[str]) -> dict[tuple[int, str], Readings]:
+    """This period's reading and the latest earlier one, per unit and meter."""
+    if not meters:
+        return {}
+    current: dict[tuple[int, str], Decimal] = {}
+    previous: dict[tuple[int, str], tuple[str, Decimal]] = {}
+    for reading in await uow.find(MeterReading, site_id=site_id):
+        key = (reading.unit_id, reading.meter)
+        if reading.meter not in meters:
+            continue
+        if reading.period == label:
+            current[key] = reading.value
+        elif reading.period < label and (key not in previous or previous[key][0]
+                                         < reading.period):
+            previous[key] = (reading.period, reading.value)
+    return {key: Readings(current.get(key), previous[key][1] if key in previous else None)
+            for key in current.keys() | previous.keys()}
+
+
+async def _overdue(uow: UnitOfWork, bills: list[Bill], late_items: list[FeeItem], as_of: date,
+                   label: str) -> dict[int, list[OverdueBill]]:
+    if not late_items:
+        return {}
+    # Charged in earlier periods' bills only: this period's own late lines are what the run
+    # plans again (and finds stored), so a second commit plans the same lines.
+    this_period = {b.id for b in bills if b.period == label}
+    late_billed: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for item in late_items:
+        for line in await uow.find(BillLine, fee_item_id=item.id):
+            if line.bill_id not in this_period:
+                # key "late:<fee item>:<bill>": what was charged on that bill, by any item
+                late_billed[line.key.rsplit(":", 1)[-1]] += line.amount
+    overdue: dict[int, list[OverdueBill]] = defaultdict(list)
+    for bill in sorted(bills, key=lambda b: (b.due_date, b.id or 0)):
+        if bill.period == label or bill.due_date >= as_of or bill.outstanding <= 0:
+            continue
+        assert bill.id is not None
+        lines = await uow.find(BillLine, bill_id=bill.id)
+        principal = sum((ln.amount for ln in lines if not ln.is_late_fee), ZERO)
+        overdue[bill.unit_id].append(OverdueBill(
+            bill_id=bill.id, unit_id=bill.unit_id, period=bill.period, due_date=bill.due_date,
+            principal=principal, outstanding=bill.outstanding,
+            late_billed=late_billed[str(bill.id)]))
+    return overdue
+
+
+COMMAND_HANDLERS: dict[type, Callable[..., Any]] = {PreviewRun: preview_run, CommitRun: commit_run}

@@ -1,0 +1,1 @@
+"""Online payment providers: the interface the hub talks to, and a sandbox for development."""
