@@ -32,6 +32,8 @@ from hub.ingest.command_log import SqlCommandLog
 from hub.ingest.pipeline import IngestPipeline
 from hub.payments.sandbox import shipped_providers
 from hub.ports import Clock, TelemetryExport, UnitOfWork
+from hub.rules.runner import RulesRunner
+from hub.rules.wiring import build_rules
 from hub.security.pii import PiiVault
 from hub.security.tokens import TokenIssuer
 from hub.settings import Settings
@@ -92,6 +94,7 @@ class Hub:
     # shutdown so that the pipeline can drain what they already handed over.
     jobs: dict[str, Job]
     inputs: set[str]
+    rules: RulesRunner | None = None  # None: disabled, or no rules folder
 
     def uow(self) -> UnitOfWork:
         return SqlUnitOfWork(self.sessions)
@@ -145,8 +148,9 @@ def bootstrap(settings: Settings, *, clock: Clock = utc_now,
         event_handlers={kind: [_inject(h, dependencies) for h in hs]
                         for kind, hs in EVENT_HANDLERS.items()},
     )
+    rules = build_rules(settings, engine, bus.handle, pipeline, health, clock, jobs)
     return Hub(settings, engine, sessions, bus, tokens, vault, clock, health, pipeline, gateway,
-               jobs, inputs)
+               jobs, inputs, rules=rules)
 
 
 def _telemetry(settings: Settings, engine: AsyncEngine, clock: Clock, health: HealthBoard,

@@ -1,4 +1,4 @@
-"""The `hub` command: demo, run, db, user, config, pii."""
+"""The `hub` command: demo, run, db, user, config, pii, rules."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import typer
 
 from hub.bench.cli import bench_app
 from hub.devices.mosquitto_cli import mosquitto_app
+from hub.rules.cli import rules_app
 from hub.settings import ConfigError, Settings, load_settings
 
 app = typer.Typer(help="Estate Hub: devices, work orders, billing, parking, and one API.",
@@ -29,6 +30,7 @@ app.add_typer(config_app, name="config")
 app.add_typer(pii_app, name="pii")
 app.add_typer(mosquitto_app, name="mosquitto")
 app.add_typer(bench_app, name="bench")
+app.add_typer(rules_app, name="rules")
 
 DEFAULT_CONFIG = Path("config/hub.toml")
 ConfigOption = Annotated[Path | None, typer.Option(

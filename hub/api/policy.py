@@ -81,6 +81,12 @@ POLICY: Final[dict[tuple[str, str], Allowed]] = {
     # What ingestion refused: for those who fix devices.
     ("GET", "/api/v1/dead-letters"): frozenset({A, M, MT}),
     ("GET", "/api/v1/dead-letters/counts"): frozenset({A, M, MT}),
+    # Rules: managers change and try them; technicians read them and what they caused.
+    ("GET", "/api/v1/rules"): frozenset({A, M, MT}),
+    ("POST", "/api/v1/rules/validate"): frozenset({A, M}),
+    ("POST", "/api/v1/rules/reload"): frozenset({A, M}),
+    ("POST", "/api/v1/rules/replay"): frozenset({A, M}),
+    ("GET", "/api/v1/rules/outcomes"): frozenset({A, M, MT}),
 }
 
 

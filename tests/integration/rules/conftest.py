@@ -84,3 +84,7 @@ def make_runner(engine: AsyncEngine, bus: FakeBus, clock: Clock) -> Any:
                            settings=RulesSettings(**settings), directory=directory,
                            clock=clock, monotonic=clock.monotonic)
     return make
+
+
+# The API's seeded world, for the rules routes.
+from tests.integration.api.conftest import api, template  # noqa: E402, F401
