@@ -258,12 +258,24 @@ async def act_on_order(cmd: ActOnOrder, uow: UnitOfWork, clock: Clock,
         case Action.RETURN:
             order.hand_back(me, at, cmd.reason)
         case Action.REOPEN:
+            await _key_is_free(uow, order)
             order.reopen(at, by, cmd.reason, order_policy.terms(order.category, order.priority))
             assert order.id is not None
             uow.emit(OrderReopened(order_id=order.id, site_id=order.site_id,
                                    fault=order.fault or "", at=at, device_id=order.device_id,
                                    asset_id=order.asset_id))
     await commit(uow, order)
+
+
+async def _key_is_free(uow: UnitOfWork, order: WorkOrder) -> None:
+    """A fault order reopens only while no newer order for the same fault is open (the unique
+    index would refuse it anyway, with a less helpful message)."""
+    if order.fault_key is None:
+        return
+    twin = await uow.find_one(WorkOrder, open_key=order.fault_key)
+    if twin is not None and twin.id != order.id:
+        raise Conflict(f"work order {twin.id} is open for the same fault: work on that one "
+                       f"instead of reopening {order.id}")
 
 
 async def assign_order(cmd: AssignOrder, uow: UnitOfWork, clock: Clock) -> None:

@@ -240,7 +240,8 @@ class WorkOrder:
         self.open_key = self.fault_key
         self.resolved_at = self.closed_at = None
         self.rating, self.rating_comment, self.checklist_result = None, "", []
-        if terms is not None:
+        if terms is not None:  # a new round: acknowledged and attended again, in time
+            self.accepted_at = self.started_at = None
             self.set_clocks(at, terms)
         self._log(at, by, "reopened", _with_reason(f"reopened (#{self.reopen_count})", reason),
                   {"reopen_count": self.reopen_count})
