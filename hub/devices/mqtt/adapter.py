@@ -28,6 +28,7 @@ from hub.devices.mqtt.link import (
     keep_connected,
     make_client,
 )
+from hub.devices.mqtt.receiving import LeanReceivingClient
 from hub.devices.mqtt.topics import inbound_filters
 from hub.health import HealthBoard
 from hub.ports import Ack, Clock, Ingest
@@ -75,6 +76,7 @@ class MqttAdapter:
     async def _serve(self, client: aiomqtt.Client) -> None:
         acks = _Acks(paho_client(client), self._link.stats)
         messages, queue = client.messages, self._incoming.queue
+        self._incoming.serving()
         try:
             while True:
                 # Taken straight from the queue while it has some: aiomqtt's iterator starts
@@ -165,6 +167,10 @@ class PausableClient(aiomqtt.Client):
     _reader_fd: int | None = None
     _paused = False
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._lean = LeanReceivingClient.adopt(self._client)
+
     def _on_socket_open(self, client: paho.Client, userdata: Any, sock: Any) -> None:
         # Called by paho from the thread that connects: the loop is reached thread-safely.
         fd = sock.fileno()
@@ -184,10 +190,12 @@ class PausableClient(aiomqtt.Client):
     def _read(self) -> None:
         try:
             while True:
-                self._client.loop_read()
-                # An SSL socket may hold decoded bytes the selector does not see (paho#131).
-                pending = getattr(self._client.socket(), "pending", None)
-                if pending is None or not pending():
+                self._lean.loop_read()
+                # Bytes already read (ours, or an SSL socket's decoded ones, paho#131) are
+                # not seen by the selector: read on until there are none or we pause.
+                pending = getattr(self._lean.socket(), "pending", None)
+                more = self._lean.buffered() or (pending is not None and pending())
+                if self._paused or not more:
                     break
         except Exception as exc:  # noqa: BLE001 (a broken pipe, usually: the link is lost)
             if not self._disconnected.done():
@@ -208,7 +216,7 @@ class PausableClient(aiomqtt.Client):
             self._paused = False
             if self._reader_fd is not None:
                 self._loop.add_reader(self._reader_fd, self._read)
-                self._loop.call_soon(self._read)  # what an SSL socket decoded meanwhile
+                self._loop.call_soon(self._read)  # what is buffered: the selector won't say
 
 
 class _Incoming:
@@ -225,9 +233,17 @@ class _Incoming:
         self._max_messages = max_messages
         self._max_bytes = max_bytes
         self._paused_at: float | None = None
+        self._serving = False
+
+    def serving(self) -> None:
+        """Subscribed: from now on a full queue pauses reading. Not before: a resumed session
+        sends its messages right after CONNACK, and paused, we would never read our SUBACK.
+        (What arrives before it is bounded by the receive maximum: nothing is acknowledged.)"""
+        self._serving = True
+        self.full(self.queue.qsize(), getattr(self.queue, "payload_bytes", 0))
 
     def full(self, messages: int, payload_bytes: int) -> None:
-        if self._paused_at is None and self.client is not None and (
+        if self._paused_at is None and self._serving and self.client is not None and (
                 messages >= self._max_messages or payload_bytes >= self._max_bytes):
             self.client.pause()
             self._paused_at = time.monotonic()

@@ -16,6 +16,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+import aiomqtt
 import paho.mqtt.client as paho
 import pytest
 
@@ -341,3 +342,46 @@ async def test_reading_stops_and_starts_through_the_pausable_client(mqtt_url: st
         client.resume()
         await eventually(lambda: len(ingest.items) == 5, "the five after resume")
     assert while_paused == 0
+
+
+async def test_a_session_backlog_larger_than_the_queue_is_drained_after_a_reconnect(
+        mqtt_url: str) -> None:
+    # A resumed session sends its backlog right after CONNACK, before our SUBACK: pausing on
+    # a full queue then would leave the SUBACK unread and the connection timing out for ever.
+    site = unique_site()
+    topic = f"estate/{site}/elevator/b3-lift-1/telemetry"
+    config = _config(mqtt_url, site, incoming_queue=5, connect_timeout_s=2.0)
+    async with running(_adapter(config, RecordingIngest())):
+        pass  # the session exists from here
+    await publish(mqtt_url, [(topic, telemetry(seq)) for seq in range(40)])
+
+    back = RecordingIngest()
+    adapter = _adapter(config, back)
+    async with running(adapter):
+        await eventually(lambda: set(back.seqs()) == set(range(40)), "the backlog of forty")
+    print(f"\nbacklog of 40 behind a queue of 5: {adapter.stats.pauses} pauses, "
+          f"{adapter.stats.reconnects} reconnects, high-water {adapter.stats.queue_high_water}")
+    assert adapter.stats.reconnects == 0 and adapter.stats.pauses > 0
+
+
+async def test_mqtt5_properties_on_a_publish_are_skipped_and_the_payload_kept(
+        mqtt_url: str) -> None:
+    # The lean receive path (hub.devices.mqtt.receiving) skips PUBLISH properties by their
+    # length instead of parsing them: a payload shifted by one byte would not decode.
+    from paho.mqtt.packettypes import PacketTypes
+    from paho.mqtt.properties import Properties
+
+    site = unique_site()
+    topic = f"estate/{site}/elevator/b3-lift-1/telemetry"
+    ingest = RecordingIngest()
+    host, port = host_port(mqtt_url)
+    props = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
+    props.MessageExpiryInterval = 3600
+    props.UserProperty = [("firmware", "x" * 200), ("vendor", "电梯厂")]  # past 127 bytes
+    async with running(_adapter(_config(mqtt_url, site), ingest)):
+        async with aiomqtt.Client(host, port, protocol=aiomqtt.ProtocolVersion.V5) as device:
+            for seq in range(3):
+                await device.publish(topic, telemetry(seq), qos=1, properties=props)
+        await eventually(lambda: len(ingest.items) == 3, "three with properties")
+    assert ingest.seqs() == [0, 1, 2]
+    assert all(isinstance(item, Telemetry) for item in ingest.items)
