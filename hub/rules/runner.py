@@ -206,6 +206,7 @@ class RulesRunner:
                     event = None
                 if event is not None:
                     await self.process(event)
+                    self._queue.task_done()
                 await self.retry_due()
                 await self.flush()
         finally:
@@ -215,6 +216,10 @@ class RulesRunner:
             if self._recorder is not None:
                 self._recorder.close()
                 self._recorder = None
+
+    async def drained(self) -> None:
+        """Until every event queued so far is evaluated (for tests and orderly stops)."""
+        await self._queue.join()
 
     async def tick_forever(self) -> None:
         """A tick every `tick_s` (schedules, `for` timers of quiet devices), with the device
