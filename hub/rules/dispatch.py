@@ -57,7 +57,7 @@ class Dispatcher:
             return Result("refused", f"{type(err).__name__}: {err}")
         except Exception as err:  # noqa: BLE001 - like the bus: retried, then dead-lettered
             return _failed(fired, err)
-        return Result("done", _summary(result))
+        return Result("done", _summary(fired, result))
 
 
 def _failed(fired: Fired, err: Exception) -> Result:
@@ -65,7 +65,9 @@ def _failed(fired: Fired, err: Exception) -> Result:
     return Result("failed", f"{type(err).__name__}: {err}")
 
 
-def _summary(result: Any) -> str | None:
+def _summary(fired: Fired, result: Any) -> str | None:
     if isinstance(result, CommandSent):
         return f"command {result.command.id} {result.status.value}"
+    if fired.command_kind == "RaiseFault" and isinstance(result, int):
+        return f"work order {result}"  # opened, added to, or reopened
     return None if result is None else repr(result)[:200]
