@@ -25,11 +25,15 @@ from hub.devices.mqtt.link import MqttConfig
 from hub.domain import commands as c
 from hub.handlers import accounts, billing_runs, devices, premises, residents
 from hub.handlers import billing as billing_handlers
+from hub.handlers import complaints as complaint_handlers
+from hub.handlers import notices as notice_handlers
+from hub.handlers import notifications as notification_handlers
 from hub.handlers import payments as payment_handlers
 from hub.handlers import work_orders as work_order_handlers
 from hub.health import HealthBoard, watch_loop_lag
 from hub.ingest.command_log import SqlCommandLog
 from hub.ingest.pipeline import IngestPipeline
+from hub.notify.services import NoticeServices, build_notice_services
 from hub.payments.sandbox import shipped_providers
 from hub.ports import Clock, TelemetryExport, UnitOfWork
 from hub.rules.runner import RulesRunner
@@ -64,6 +68,9 @@ COMMAND_HANDLERS: dict[type, Callable[..., Any]] = {
     c.Refresh: accounts.refresh,
     c.Logout: accounts.logout,
     **devices.COMMAND_HANDLERS,
+    **notice_handlers.COMMAND_HANDLERS,
+    **notification_handlers.COMMAND_HANDLERS,
+    **complaint_handlers.COMMAND_HANDLERS,
     **work_order_handlers.COMMAND_HANDLERS,
     **billing_handlers.COMMAND_HANDLERS,
     **billing_runs.COMMAND_HANDLERS,
@@ -94,6 +101,8 @@ class Hub:
     # shutdown so that the pipeline can drain what they already handed over.
     jobs: dict[str, Job]
     inputs: set[str]
+    # Announcements, notifications, complaints: live feed broker, providers, photo store.
+    notices: NoticeServices
     rules: RulesRunner | None = None  # None: disabled, or no rules folder
 
     def uow(self) -> UnitOfWork:
@@ -142,6 +151,8 @@ def bootstrap(settings: Settings, *, clock: Clock = utc_now,
         "payment_providers": shipped_providers(
             settings.security.jwt_secret.get_secret_value().encode()),
     }
+    notices = build_notice_services(sessions, settings.data_dir)
+    dependencies |= notices.dependencies()
     bus = MessageBus(
         uow_factory=lambda: SqlUnitOfWork(sessions),
         command_handlers={kind: _inject(h, dependencies) for kind, h in COMMAND_HANDLERS.items()},
@@ -150,7 +161,7 @@ def bootstrap(settings: Settings, *, clock: Clock = utc_now,
     )
     rules = build_rules(settings, engine, bus.handle, pipeline, health, clock, jobs)
     return Hub(settings, engine, sessions, bus, tokens, vault, clock, health, pipeline, gateway,
-               jobs, inputs, rules=rules)
+               jobs, inputs, rules=rules, notices=notices)
 
 
 def _telemetry(settings: Settings, engine: AsyncEngine, clock: Clock, health: HealthBoard,

@@ -65,6 +65,36 @@ POLICY: Final[dict[tuple[str, str], Allowed]] = {
 
     ("GET", "/api/v1/audit"): frozenset({A}),
 
+    # Announcements: the service desk and managers write them (site-wide ones need the whole
+    # site; building staff those of their buildings); residents read what applies to them.
+    ("GET", "/api/v1/announcements"): frozenset({A, M, SD}),
+    ("POST", "/api/v1/announcements"): frozenset({A, M, SD}),
+    ("GET", "/api/v1/announcements/{announcement_id}"): frozenset({A, M, SD}),
+    ("PATCH", "/api/v1/announcements/{announcement_id}"): frozenset({A, M, SD}),
+    ("POST", "/api/v1/announcements/{announcement_id}/publish"): frozenset({A, M, SD}),
+    ("POST", "/api/v1/announcements/{announcement_id}/withdraw"): frozenset({A, M, SD}),
+    ("GET", "/api/v1/me/announcements"): frozenset({R}),
+    ("POST", "/api/v1/me/announcements/{announcement_id}/read"): frozenset({R}),
+    # Everyone's own feed (staff get alerts), its live stream and preferences.
+    ("GET", "/api/v1/me/notifications"): ANYONE,
+    ("GET", "/api/v1/me/notifications/stream"): ANYONE,
+    ("POST", "/api/v1/me/notifications/{notification_id}/read"): ANYONE,
+    ("POST", "/api/v1/me/notifications/read-all"): ANYONE,
+    ("GET", "/api/v1/me/notification-preferences"): ANYONE,
+    ("PUT", "/api/v1/me/notification-preferences"): ANYONE,
+    # Complaints: residents submit and rate theirs; the service desk and managers handle them.
+    ("POST", "/api/v1/me/complaints"): frozenset({R}),
+    ("GET", "/api/v1/me/complaints"): frozenset({R}),
+    ("GET", "/api/v1/me/complaints/{complaint_id}"): frozenset({R}),
+    ("POST", "/api/v1/me/complaints/{complaint_id}/rate"): frozenset({R}),
+    ("GET", "/api/v1/me/complaints/{complaint_id}/photos/{photo_no}"): frozenset({R}),
+    ("GET", "/api/v1/complaints"): frozenset({A, M, SD}),
+    ("GET", "/api/v1/complaints/{complaint_id}"): frozenset({A, M, SD}),
+    ("GET", "/api/v1/complaints/{complaint_id}/photos/{photo_no}"): frozenset({A, M, SD}),
+    ("POST", "/api/v1/complaints/{complaint_id}/reply"): frozenset({A, M, SD}),
+    ("POST", "/api/v1/complaints/{complaint_id}/status"): frozenset({A, M, SD}),
+    ("POST", "/api/v1/complaints/{complaint_id}/escalate"): frozenset({A, M, SD}),
+
     # Device readings: the staff who run the estate; finance and residents have no use.
     ("GET", "/api/v1/devices/{device_id}/telemetry"): frozenset({A, M, MT, SD, SEC}),
 

@@ -10,7 +10,7 @@ from hub.domain.audit import AuditEntry
 from hub.domain.property import Building, Site, Unit
 from hub.domain.registry import Asset, Device
 from hub.domain.residents import Residency, Resident
-from hub.store import device_tables, tables
+from hub.store import device_tables, notice_tables, tables
 from hub.store.billing_tables import map_billing
 from hub.store.facility_tables import map_facilities
 from hub.store.work_order_tables import map_work_orders
@@ -38,6 +38,7 @@ def start_mappers() -> None:
     mapper_registry.map_imperatively(AuditEntry, tables.audit_log)
     mapper_registry.map_imperatively(Asset, tables.assets)
     mapper_registry.map_imperatively(Device, device_tables.devices)
+    notice_tables.map_notices(mapper_registry)
     map_work_orders(mapper_registry)
     map_facilities(mapper_registry)
     map_billing(mapper_registry)

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
-from hub.store import billing_tables, device_tables, facility_tables, rule_tables, work_order_tables
+from hub.store import (
+    billing_tables,
+    device_tables,
+    facility_tables,
+    notice_tables,
+    rule_tables,
+    work_order_tables,
+)
 from hub.store.tables import metadata
 
-__all__ = ["billing_tables", "device_tables", "facility_tables", "metadata", "rule_tables",
-           "work_order_tables"]
+__all__ = ["billing_tables", "device_tables", "facility_tables", "metadata", "notice_tables",
+           "rule_tables", "work_order_tables"]

@@ -57,7 +57,9 @@ def own_ids(w: World) -> dict[str, int]:
     """Ids every lakeside role (and alice, of household A) may see: scope never masks policy."""
     return {"site_id": w.lakeside, "building_id": w.b1, "unit_id": w.unit_a,
             "resident_id": w.alice, "residency_id": w.residency_alice,
-            "account_id": w.accounts["finance"], "device_id": w.lift_b1}
+            "account_id": w.accounts["finance"], "device_id": w.lift_b1,
+            "announcement_id": w.ann_b1, "notification_id": w.note_alice,
+            "complaint_id": w.complaint_a, "photo_no": 1}
 
 
 def bodies(w: World, ids: Mapping[str, int], username: str) -> dict[Route, dict[str, Any]]:
@@ -87,6 +89,13 @@ def bodies(w: World, ids: Mapping[str, int], username: str) -> dict[Route, dict[
         ("POST", "/api/v1/devices"): {"site_id": ids["site_id"], "code": "lamp-99",
                                       "kind": "light"},
         ("PATCH", "/api/v1/devices/{device_id}"): {"name": "Lift B1"},
+        ("POST", "/api/v1/announcements"): {"site_id": ids["site_id"], "title": "Water off",
+                                            "publish": True},
+        ("PATCH", "/api/v1/announcements/{announcement_id}"): {"pinned": True},
+        ("PUT", "/api/v1/me/notification-preferences"): {"channels": {"alert": ["sms"]}},
+        ("POST", "/api/v1/me/complaints/{complaint_id}/rate"): {"satisfaction": 4},
+        ("POST", "/api/v1/complaints/{complaint_id}/reply"): {"body": "On our way."},
+        ("POST", "/api/v1/complaints/{complaint_id}/status"): {"status": "in_progress"},
         # One second: with a real gateway and no broker, a command waits until it expires.
         ("POST", "/api/v1/devices/{device_id}/commands"): {"action": "open", "expires_in": 1},
     }
@@ -97,6 +106,8 @@ async def call(client: httpx.AsyncClient, route: Route, url: str, headers: Mappi
     method, path = route
     if path == "/api/v1/auth/login":
         return await client.request(method, url, headers=headers, data=body)
+    if path.endswith("/stream"):  # a live stream ends when asked to: at once
+        url += "?max_s=0"
     return await client.request(method, url, headers=headers, json=body)
 
 

@@ -18,6 +18,7 @@ from hub.domain.accounts import SYSTEM, Role
 from hub.domain.national_id import check_digit
 from hub.domain.residents import Relation
 from hub.store.device_tables import devices
+from tests.integration.notices.seed import seed_notices
 
 PASSWORD = "correct-horse-battery"  # every account in the world shares it
 
@@ -53,6 +54,16 @@ class World:
     lift_b2: int = 0
     gate_lakeside: int = 0
     lift_river: int = 0
+    ann_lakeside: int = 0  # announcements: lakeside-wide, to b1, to b2, riverside-wide
+    ann_b1: int = 0
+    ann_b2: int = 0
+    ann_river: int = 0
+    complaint_a: int = 0  # complaints of households A and B and of riverside's unit
+    complaint_b: int = 0
+    complaint_river: int = 0
+    note_alice: int = 0  # notifications: b1's residents, riverside's manager
+    note_bob: int = 0
+    note_river_manager: int = 0
     accounts: dict[str, int] = field(default_factory=dict)
     tokens: dict[str, str] = field(default_factory=dict)
     refresh_tokens: dict[str, str] = field(default_factory=dict)
@@ -137,6 +148,7 @@ async def build(hub: Hub) -> World:
         SYSTEM, username="alice", password=PASSWORD, role=Role.RESIDENT, resident_id=w.alice))
     w.accounts["bob"] = await bus.handle(c.CreateAccount(
         SYSTEM, username="bob", password=PASSWORD, role=Role.RESIDENT, resident_id=w.bob))
+    await seed_notices(hub, w)
     for username in w.accounts:
         tokens = await bus.handle(c.Login(username, PASSWORD))
         w.tokens[username] = tokens.access_token

@@ -1,0 +1,139 @@
+"""My notifications: the feed, read state, the live stream (SSE) and my preferences."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query
+from fastapi.responses import StreamingResponse
+
+from hub.api.deps import ActorDep, BusDep, HubDep, PagingDep, SessionDep, page_of
+from hub.api.limits import TooManyAttempts
+from hub.api.schemas.common import Id
+from hub.api.schemas.notifications import (
+    FeedPage,
+    PreferencesIn,
+    PreferencesOut,
+    ReadAllOut,
+)
+from hub.domain import notifications as d
+from hub.domain.errors import Invalid
+from hub.domain.notifications import Category
+from hub.notify.broker import LiveItem, Subscription
+from hub.views import notifications as views
+from hub.views.property import page
+
+router = APIRouter(prefix="/api/v1/me", tags=["notifications"])
+MISSED_MAX = 100  # sent again on reconnect (Last-Event-ID)
+STREAM_MAX_S = 300.0  # then the client reconnects: no connection lives for ever
+
+
+@router.get("/notifications")
+async def my_notifications(actor: ActorDep, db: SessionDep, paging: PagingDep,
+                           unread: bool | None = None,
+                           category: Category | None = None) -> FeedPage:
+    query = views.feed_query(actor.account_id, unread=unread, category=category)
+    items, total = await page(db, query, paging.limit, paging.offset)
+    return FeedPage.model_validate({**page_of(items, total, paging),
+                                    "unread": await views.unread_count(db, actor.account_id)})
+
+
+@router.post("/notifications/{notification_id}/read", status_code=204)
+async def read_notification(notification_id: Id, actor: ActorDep, bus: BusDep,
+                            hub: HubDep) -> None:
+    await bus.handle(d.ReadNotification(actor=actor, notification_id=notification_id,
+                                        at=hub.clock()))
+
+
+@router.post("/notifications/read-all")
+async def read_all_notifications(actor: ActorDep, bus: BusDep, hub: HubDep) -> ReadAllOut:
+    return ReadAllOut(marked=await bus.handle(d.ReadAllNotifications(actor=actor,
+                                                                     at=hub.clock())))
+
+
+def sse(item: LiveItem) -> str:
+    data = json.dumps(item.data, ensure_ascii=False, separators=(",", ":"))
+    head = f"id: {item.id}\n" if item.id is not None else ""
+    return f"{head}event: {item.event}\ndata: {data}\n\n"
+
+
+async def stream_events(subscription: Subscription, missed: list[LiveItem],
+                        heartbeat_s: float, max_s: float) -> AsyncIterator[str]:
+    """What was missed, then live items as they come, a comment line as heartbeat when
+    nothing came for `heartbeat_s`. Ends after `max_s` (`event: reconnect`: the client comes
+    back with Last-Event-ID) or when the broker drops a subscriber too slow to keep up."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + max_s
+    try:
+        yield "retry: 5000\n: connected\n\n"
+        for item in missed:
+            yield sse(item)
+        while (left := deadline - loop.time()) > 0:
+            try:
+                live = await subscription.next(min(heartbeat_s, left))
+            except TimeoutError:
+                yield ": heartbeat\n\n"
+                continue
+            if live is None:
+                yield "event: dropped\ndata: {}\n\n"
+                return
+            yield sse(live)
+        yield "event: reconnect\ndata: {}\n\n"
+    finally:
+        subscription.close()
+
+
+@router.get("/notifications/stream", response_class=StreamingResponse,
+            responses={200: {"content": {"text/event-stream": {}}}})
+async def notification_stream(
+    actor: ActorDep, hub: HubDep,
+    last_event_id: Annotated[str | None, Header(max_length=20)] = None,
+    max_s: Annotated[float, Query(ge=0, le=STREAM_MAX_S,
+                                  description="close the stream after this many seconds "
+                                              "(0: what was missed, then close)")
+                     ] = STREAM_MAX_S,
+) -> StreamingResponse:
+    """Server-Sent Events: `event: notification` with the feed row as JSON data. With a
+    Last-Event-ID header, the notifications after it come first (at most 100)."""
+    after: int | None = None
+    if last_event_id:
+        if not last_event_id.isdigit():
+            raise Invalid("Last-Event-ID must be a notification id", field="header.last-event-id")
+        after = int(last_event_id)
+    broker = hub.notices.broker
+    try:
+        subscription = broker.subscribe(actor.account_id)
+    except OverflowError:
+        raise TooManyAttempts("too many live streams; read the feed instead",
+                              retry_after=30) from None
+    missed: list[LiveItem] = []
+    if after is not None:
+        # A session of its own: a dependency's would stay open for the whole stream.
+        async with hub.sessions() as db:
+            rows = (await db.execute(views.feed_query(actor.account_id, after_id=after)
+                                     .limit(MISSED_MAX))).all()
+        missed = [LiveItem("notification", r.id, views.live_data(r._mapping))
+                  for r in reversed(rows)]
+    return StreamingResponse(stream_events(subscription, missed, hub.notices.heartbeat_s, max_s),
+                             media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+@router.get("/notification-preferences")
+async def my_preferences(actor: ActorDep, db: SessionDep) -> PreferencesOut:
+    return PreferencesOut.model_validate(await views.preferences(db, actor.account_id))
+
+
+@router.put("/notification-preferences")
+async def set_preferences(body: PreferencesIn, actor: ActorDep, bus: BusDep,
+                          db: SessionDep) -> PreferencesOut:
+    await bus.handle(d.SetNotificationPreferences(
+        actor=actor, channels={k.value: sorted({c.value for c in v})
+                               for k, v in body.channels.items()},
+        quiet_start=body.quiet_start, quiet_end=body.quiet_end, timezone=body.timezone))
+    await db.rollback()  # read what was just stored, not a snapshot from before
+    return PreferencesOut.model_validate(await views.preferences(db, actor.account_id))
+

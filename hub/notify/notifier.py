@@ -1,0 +1,82 @@
+"""Delivery of stored notifications: live to the account's streams, and to the outside
+channels its preferences choose, within quiet hours and rate limits. Runs after the commit
+that stored them: a failure here loses a push or a text, never the notification."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from typing import Any, Protocol
+
+from hub.domain.notifications import (
+    Channel,
+    Notification,
+    NotificationPreference,
+    RateLimits,
+    route,
+)
+from hub.notify.broker import Broker, LiveItem
+from hub.notify.providers import NotificationProvider, Outbound, ProviderError
+
+log = logging.getLogger(__name__)
+
+
+class Preferences(Protocol):
+    async def preferences(self, account_ids: Sequence[int]
+                          ) -> dict[int, NotificationPreference]: ...
+
+
+def live_item(n: Notification) -> LiveItem:
+    return LiveItem("notification", n.id, present(n))
+
+
+def present(n: Notification) -> dict[str, Any]:
+    return {"id": n.id, "category": n.category.value, "title": n.title, "body": n.body,
+            "site_id": n.site_id, "link": n.link, "rule_id": n.rule_id,
+            "created_at": n.created_at.isoformat(), "read": n.read_at is not None}
+
+
+class Notifier:
+    def __init__(self, broker: Broker, providers: Mapping[Channel, NotificationProvider],
+                 preferences: Preferences, limits: RateLimits | None = None,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.broker = broker
+        self.providers = dict(providers)
+        self._preferences = preferences
+        self.limits = limits or RateLimits()
+        self._monotonic = monotonic
+        self.counts: Counter[str] = Counter()
+
+    async def deliver(self, items: Sequence[Notification], at: datetime) -> None:
+        if not items:
+            return
+        chosen = await self._preferences.preferences([n.account_id for n in items])
+        for n in items:
+            routing = route(chosen.get(n.account_id), n.category, at)
+            self.counts["held_quiet_hours"] += len(routing.held)
+            for channel in sorted(routing.send):
+                if not self.limits.allow(n.account_id, channel, self._monotonic()):
+                    self.counts[f"rate_limited.{channel.value}"] += 1
+                    continue
+                await self._send(n, channel)
+
+    async def _send(self, n: Notification, channel: Channel) -> None:
+        if channel == Channel.IN_APP:
+            self.broker.publish(n.account_id, live_item(n))
+            self.counts["sent.in_app"] += 1
+            return
+        provider = self.providers.get(channel)
+        if provider is None:
+            self.counts[f"no_provider.{channel.value}"] += 1
+            return
+        try:
+            await provider.send(Outbound(n.account_id, channel, n.category, n.title, n.body,
+                                         n.id))
+        except (ProviderError, OSError, TimeoutError) as err:
+            self.counts[f"failed.{channel.value}"] += 1
+            log.warning("%s delivery of notification %s failed: %s", channel.value, n.id, err)
+            return
+        self.counts[f"sent.{channel.value}"] += 1

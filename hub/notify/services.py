@@ -1,0 +1,44 @@
+"""What the notice modules need at run time, built once by bootstrap."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from hub.domain.notifications import Channel
+from hub.media import PhotoStore, photo_store_for
+from hub.notify.broker import Broker
+from hub.notify.directory import SqlDirectory
+from hub.notify.notifier import Notifier
+from hub.notify.providers import ConsoleProvider, NotificationProvider
+
+HEARTBEAT_S = 15.0
+
+
+@dataclass
+class NoticeServices:
+    broker: Broker
+    notifier: Notifier
+    directory: SqlDirectory
+    photos: PhotoStore
+    heartbeat_s: float = HEARTBEAT_S
+
+    def dependencies(self) -> dict[str, Any]:
+        """Handler dependencies, by parameter name (hub.bootstrap._inject)."""
+        return {"notifier": self.notifier, "directory": self.directory}
+
+
+def build_notice_services(sessions: async_sessionmaker[AsyncSession], data_dir: Path,
+                          providers: dict[Channel, NotificationProvider] | None = None
+                          ) -> NoticeServices:
+    """Console providers unless real ones are given."""
+    broker = Broker()
+    directory = SqlDirectory(sessions)
+    if providers is None:
+        providers = {Channel.SMS: ConsoleProvider(Channel.SMS),
+                     Channel.WECHAT: ConsoleProvider(Channel.WECHAT)}
+    return NoticeServices(broker, Notifier(broker, providers, directory), directory,
+                          photo_store_for(data_dir))
