@@ -29,8 +29,9 @@ from hub.domain.property import Site
 from hub.domain.registry import Protocol
 from hub.domain.residents import Resident
 from hub.handlers.residents import context
+from hub.rules.loader import RuleError
 from hub.runtime import NotReady, require_current_schema, run_hub
-from hub.settings import Settings
+from hub.settings import RulesSettings, Settings
 from hub.store import migrate
 from hub.store.tables import residents
 from simulators.modbus.fleet import Fleet, FleetPlan
@@ -52,6 +53,9 @@ async def run_demo(settings: Settings, *, fresh: bool = False) -> int | None:
         # amqtt speaks MQTT 3.1.1 only: persistent sessions, no shared subscriptions.
         settings = settings.model_copy(update={"mqtt": settings.mqtt.model_copy(
             update={"url": broker.url, "protocol": "3.1.1"})})
+        if settings.rules.directory == RulesSettings().directory:  # the shipped packs
+            settings = settings.model_copy(update={"rules": settings.rules.model_copy(
+                update={"directory": str(shipped("rules"))})})
         hub = bootstrap(settings, registers=shipped("registers"))
         fleet = Fleet(FleetPlan(port_base=0, fault_every_s=DEMO_FAULT_EVERY_S))
         try:
@@ -145,6 +149,9 @@ async def run_production(settings: Settings) -> int:
         hub = bootstrap(settings, registers=registers)
     except RegisterMapError as err:
         log.error("not starting: register maps:\n%s", err)
+        return 2
+    except RuleError as err:
+        log.error("not starting: rules:\n%s", err)
         return 2
     try:
         await require_current_schema(hub)

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from hub.cli import app
+from hub.launch import run_production
 from hub.rules.actions import describe
 from hub.rules.events import to_line
+from hub.settings import load_settings
 from tests.unit.test_rules_engine import PACKS, Feed, story
 
 cli = CliRunner()
@@ -58,3 +61,16 @@ def test_replay_skips_and_reports_bad_lines(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "line 1: a fault event needs its device (skipped)" in result.output
     assert "line 2: not JSON" in result.output
+
+
+async def test_a_bad_rule_stops_the_hub_naming_file_and_rule(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    (tmp_path / "rules").mkdir()
+    bad = tmp_path / "rules" / "lifts.yaml"
+    bad.write_text("rules:\n  - id: lift.x\n    description: d\n    when: {event: offline}\n"
+                   "    if: {for: 5 parsecs}\n    then: [{withdraw: {}}]\n", encoding="utf-8")
+    settings = load_settings(None, mode="demo", data_dir=tmp_path,
+                             rules={"directory": str(tmp_path / "rules")},
+                             ingest={"devices_file": ""})
+    assert await run_production(settings) == 2
+    assert f"not starting: rules:\n{bad}:lift.x: if.for: bad duration '5 parsecs'" in caplog.text
