@@ -19,6 +19,7 @@ from hub.rules.actions import CommandDevice, Fired
 log = logging.getLogger(__name__)
 
 Handle = Callable[[object], Awaitable[Any]]
+ORDER_COMMANDS = frozenset({"RaiseFault", "ClearFault", "AnnotateOrder"})
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,6 @@ def _failed(fired: Fired, err: Exception) -> Result:
 def _summary(fired: Fired, result: Any) -> str | None:
     if isinstance(result, CommandSent):
         return f"command {result.command.id} {result.status.value}"
-    if fired.command_kind == "RaiseFault" and isinstance(result, int):
-        return f"work order {result}"  # opened, added to, or reopened
+    if fired.command_kind in ORDER_COMMANDS and isinstance(result, int):
+        return f"work order {result}"  # opened, added to, reopened, or noted on
     return None if result is None else repr(result)[:200]

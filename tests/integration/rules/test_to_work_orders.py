@@ -58,7 +58,7 @@ async def test_a_trapped_passenger_opens_one_p1_order_with_the_rule_and_its_evid
     # Notifications are another module's: not in this bus, recorded as skipped.
     assert {r.status for r in rows if r.command == "Notify"} == {"skipped"}
     clear = next(r for r in rows if r.command == "ClearFault")
-    assert clear.status == "done"
+    assert (clear.status, clear.result) == ("done", f"work order {order_id}")
 
     async with uow_factory(engine)() as uow:
         order = await uow.get(WorkOrder, order_id)
