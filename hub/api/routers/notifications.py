@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query
@@ -61,7 +61,7 @@ def sse(item: LiveItem) -> str:
 
 
 async def stream_events(subscription: Subscription, missed: list[LiveItem],
-                        heartbeat_s: float, max_s: float) -> AsyncIterator[str]:
+                        heartbeat_s: float, max_s: float) -> AsyncGenerator[str, None]:
     """What was missed, then live items as they come, a comment line as heartbeat when
     nothing came for `heartbeat_s`. Ends after `max_s` (`event: reconnect`: the client comes
     back with Last-Event-ID) or when the broker drops a subscriber too slow to keep up."""
