@@ -46,7 +46,7 @@ class ModbusPolling:
                  ingest: Ingest, health: HealthBoard, on_reachability: Reachability,
                  clock: Clock = _utc_now, link_factory: LinkFactory = PymodbusLink,
                  backoff: BackoffFactory = default_backoff, observer: Observer | None = None,
-                 boot: str | None = None) -> None:
+                 boot: str | None = None, phase_offset: float = 0.0) -> None:
         self.boot = boot or f"modbus-{secrets.token_hex(4)}"
         self._health = health
         decoders = {name: MapDecoder(regmap) for name, regmap in maps.items()}
@@ -54,7 +54,8 @@ class ModbusPolling:
         self.coordinators: list[Coordinator] = []
         groups = _by_endpoint(targets)
         for index, ((host, port), group) in enumerate(sorted(groups.items())):
-            devices = [self._device(t, decoders, backoff, (j + index / len(groups)) / len(group))
+            devices = [self._device(t, decoders, backoff,
+                                    ((j + index / len(groups)) / len(group) + phase_offset) % 1)
                        for j, t in enumerate(sorted(group, key=lambda t: t.unit))]
             timeout = max(t.request_timeout_s for t in group)
             self.coordinators.append(Coordinator(
