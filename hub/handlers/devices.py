@@ -155,6 +155,11 @@ async def send_device_command(cmd: SendDeviceCommand, uow: UnitOfWork, clock: Cl
         raise PermissionDenied("security staff command gates and doors only")
     if not device.trusted:
         raise Conflict(f"device is {device.approval.value}: approve it first", field="device_id")
+    if device.protocol != Protocol.MQTT:
+        # The Modbus contract (DESIGN.md §3) is read-only: its maps define no writes, and a
+        # command published on MQTT would reach nobody and time out.
+        raise Conflict(f"device {device.code} is polled over {device.protocol.value}, whose "
+                       "register maps define no commands", field="device_id")
     if gateway is None or command_log is None:
         raise Conflict("this hub process sends no device commands (no device gateway)")
     if not 1 <= cmd.expires_in_s <= MAX_LIFETIME.total_seconds():

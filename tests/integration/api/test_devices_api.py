@@ -376,6 +376,21 @@ async def test_a_disabled_device_takes_no_commands(dev: DevicesApi) -> None:
     assert dev.gate.sent == []
 
 
+async def test_a_modbus_device_takes_no_commands_and_says_why(dev: DevicesApi) -> None:
+    w = dev.w
+    body = {"site_id": w.lakeside, "code": "b2-lift-3", "kind": "elevator",
+            "building_id": w.b2, "protocol": "modbus",
+            "connection": {"host": "127.0.0.1", "port": 15020, "unit": 3},
+            "register_map": "elevator-std"}
+    created = await dev.send("POST", "manager", "/api/v1/devices", body)
+    assert created.status_code == 201, created.text
+    url = f"/api/v1/devices/{created.json()['id']}/commands"
+    response = await dev.send("POST", "manager", url, {"action": "reset"})
+    assert response.status_code == 409
+    assert "modbus" in response.json()["error"]["message"]
+    assert dev.gate.sent == []
+
+
 async def test_only_managers_and_admins_send_commands(dev: DevicesApi) -> None:
     url = f"/api/v1/devices/{dev.w.gate_lakeside}/commands"
     answers = {user: (await dev.send("POST", user, url, {"action": "open"})).status_code
