@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -105,6 +106,7 @@ def load_order_policy(path: Path) -> OrderPolicy:
         raise WorkOrderConfigError("\n".join(lines)) from None
 
 
+@cache
 def shipped_policy() -> OrderPolicy:
     """The repository's config/work_orders.yaml when it is there (the demo, a checkout), else
     the built-in defaults it repeats."""

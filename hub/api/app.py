@@ -18,6 +18,7 @@ from hub.api.routers import devices as device_routes
 from hub.api.routers import notifications as notification_routes
 from hub.api.routers import rules as rule_routes
 from hub.api.routers import telemetry as telemetry_routes
+from hub.api.routers import work_orders as work_order_routes
 from hub.bootstrap import Hub, bootstrap
 from hub.settings import Settings
 
@@ -26,7 +27,8 @@ from hub.settings import Settings
 ADDRESS_ATTEMPTS_FACTOR = 5
 ROUTERS = (health.router, auth.router, property.router, residents.router, staff.router,
            telemetry_routes.router, device_routes.router, announcement_routes.router,
-           notification_routes.router, complaint_routes.router, rule_routes.router)
+           notification_routes.router, complaint_routes.router, rule_routes.router,
+           work_order_routes.router)
 
 
 def create_app(settings: Settings, hub: Hub | None = None) -> FastAPI:

@@ -117,6 +117,36 @@ POLICY: Final[dict[tuple[str, str], Allowed]] = {
     ("POST", "/api/v1/rules/reload"): frozenset({A, M}),
     ("POST", "/api/v1/rules/replay"): frozenset({A, M}),
     ("GET", "/api/v1/rules/outcomes"): frozenset({A, M, MT}),
+
+    # Work orders: the staff who run the estate read and open them; dispatchers (managers,
+    # the service desk) assign, transfer, close, cancel and reopen; technicians claim and work
+    # them (only the assignee accepts, starts, pauses or returns one: 409 for others).
+    ("GET", "/api/v1/work-orders"): frozenset({A, M, MT, SD}),
+    ("POST", "/api/v1/work-orders"): frozenset({A, M, MT, SD}),
+    ("GET", "/api/v1/work-orders/sla-board"): frozenset({A, M, MT, SD}),
+    ("GET", "/api/v1/work-orders/mine"): frozenset({A, M, MT}),
+    ("GET", "/api/v1/work-orders/roster"): frozenset({A, M, MT, SD}),
+    ("PUT", "/api/v1/work-orders/roster"): frozenset({A, M}),
+    ("GET", "/api/v1/work-orders/{order_id}"): frozenset({A, M, MT, SD}),
+    ("POST", "/api/v1/work-orders/{order_id}/assign"): frozenset({A, M, SD}),
+    ("POST", "/api/v1/work-orders/{order_id}/transfer"): frozenset({A, M, SD}),
+    ("POST", "/api/v1/work-orders/{order_id}/claim"): frozenset({A, M, MT}),
+    ("POST", "/api/v1/work-orders/{order_id}/accept"): frozenset({A, M, MT}),
+    ("POST", "/api/v1/work-orders/{order_id}/start"): frozenset({A, M, MT}),
+    ("POST", "/api/v1/work-orders/{order_id}/pause"): frozenset({A, M, MT}),
+    ("POST", "/api/v1/work-orders/{order_id}/resume"): frozenset({A, M, MT}),
+    ("POST", "/api/v1/work-orders/{order_id}/return"): frozenset({A, M, MT}),
+    ("POST", "/api/v1/work-orders/{order_id}/resolve"): frozenset({A, M, MT}),
+    ("POST", "/api/v1/work-orders/{order_id}/close"): frozenset({A, M, SD}),
+    ("POST", "/api/v1/work-orders/{order_id}/cancel"): frozenset({A, M, SD}),
+    ("POST", "/api/v1/work-orders/{order_id}/reopen"): frozenset({A, M, SD}),
+    ("POST", "/api/v1/work-orders/{order_id}/notes"): frozenset({A, M, MT, SD}),
+    ("POST", "/api/v1/work-orders/{order_id}/materials"): frozenset({A, M, MT}),
+    # A household's repairs: filed, followed and confirmed by its residents only.
+    ("POST", "/api/v1/me/repairs"): frozenset({R}),
+    ("GET", "/api/v1/me/repairs"): frozenset({R}),
+    ("GET", "/api/v1/me/repairs/{order_id}"): frozenset({R}),
+    ("POST", "/api/v1/me/repairs/{order_id}/confirm"): frozenset({R}),
 }
 
 

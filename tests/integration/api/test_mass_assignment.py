@@ -96,6 +96,16 @@ CASES: dict[str, tuple[str, Case]] = {
     "amount on a reveal": ("body.amount", lambda w: (
         "POST", f"/api/v1/residents/{w.alice}/reveal", {"reason": "court order 17",
                                                         "amount": "0.01"})),
+    "status of a new work order": ("body.status", lambda w: (
+        "POST", "/api/v1/work-orders", {"site_id": w.lakeside, "title": "Lamp out",
+                                        "category": "lighting", "status": "closed"})),
+    "assignee of a new work order": ("body.assignee_id", lambda w: (
+        "POST", "/api/v1/work-orders", {"site_id": w.lakeside, "title": "Lamp out",
+                                        "category": "lighting",
+                                        "assignee_id": w.accounts["tech"]})),
+    "amount of a material line": ("body.amount", lambda w: (
+        "POST", f"/api/v1/work-orders/{w.order_alice}/materials", {
+            "name": "washer", "quantity": "1", "unit_price": "2.50", "amount": "0.01"})),
 }
 
 

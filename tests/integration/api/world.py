@@ -19,6 +19,7 @@ from hub.domain.national_id import check_digit
 from hub.domain.residents import Relation
 from hub.store.device_tables import devices
 from tests.integration.notices.seed import seed_notices
+from tests.integration.work_orders.seed import seed_work_orders
 
 PASSWORD = "correct-horse-battery"  # every account in the world shares it
 
@@ -54,6 +55,9 @@ class World:
     lift_b2: int = 0
     gate_lakeside: int = 0
     lift_river: int = 0
+    order_alice: int = 0  # work orders: households A's and B's repairs, a riverside fault
+    order_bob: int = 0
+    order_river: int = 0
     ann_lakeside: int = 0  # announcements: lakeside-wide, to b1, to b2, riverside-wide
     ann_b1: int = 0
     ann_b2: int = 0
@@ -148,6 +152,7 @@ async def build(hub: Hub) -> World:
         SYSTEM, username="alice", password=PASSWORD, role=Role.RESIDENT, resident_id=w.alice))
     w.accounts["bob"] = await bus.handle(c.CreateAccount(
         SYSTEM, username="bob", password=PASSWORD, role=Role.RESIDENT, resident_id=w.bob))
+    await seed_work_orders(hub, w)
     await seed_notices(hub, w)
     for username in w.accounts:
         tokens = await bus.handle(c.Login(username, PASSWORD))
