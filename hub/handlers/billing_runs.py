@@ -193,9 +193,14 @@ async def _unit_facts(uow: UnitOfWork, site_id: int, owing: set[int]) -> dict[in
         facts[unit.id] = UnitFacts(
             unit_id=unit.id, building_id=unit.building_id, number=unit.number,
             gross_area=unit.gross_area, inner_area=unit.inner_area,
-            vacant=unit.status == UnitStatus.VACANT, stays=tuple(sorted(stays[unit.id])),
+            vacant=unit.status == UnitStatus.VACANT,
+            stays=tuple(sorted(stays[unit.id], key=_stay_order)),
             in_arrears=unit.id in owing)
     return facts
+
+
+def _stay_order(stay: tuple[date, date | None]) -> tuple[date, date]:
+    return stay[0], stay[1] or date.max
 
 
 async def _readings(uow: UnitOfWork, site_id: int, label: str,

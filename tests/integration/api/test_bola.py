@@ -54,6 +54,9 @@ async def _foreign_to_alice(api: Api) -> dict[str, list[int]]:
         "residency_id": [w.residency_bob, await residency_of(api, w.river_resident)],
         "account_id": [w.accounts["bob"], w.accounts["river-manager"], w.accounts["manager"]],
         "device_id": [w.lift_b2, w.lift_river],
+        "bill_id": [w.bill_b, w.bill_c, w.bill_river],
+        "payment_id": [w.payment_b, w.payment_river],
+        "fee_item_id": [w.fee_river],
         "order_id": [w.order_bob, w.order_river],
         "announcement_id": [w.ann_b2, w.ann_river],
         "notification_id": [w.note_bob, w.note_river_manager],
@@ -72,6 +75,9 @@ def _foreign_to_riverside(w: World) -> dict[str, list[int]]:
         "account_id": [w.accounts[name] for name in
                        ("admin", "manager", "finance", "b2-tech", "alice", "bob")],
         "device_id": [w.lift_b1, w.lift_b2, w.gate_lakeside],
+        "bill_id": [w.bill_a, w.bill_b, w.bill_c],
+        "payment_id": [w.payment_a, w.payment_b],
+        "fee_item_id": [w.fee_lakeside],
         "order_id": [w.order_alice, w.order_bob],
         "announcement_id": [w.ann_lakeside, w.ann_b1, w.ann_b2],
         "notification_id": [w.note_alice, w.note_bob],
@@ -86,6 +92,8 @@ async def _river_ids(api: Api) -> dict[str, int]:
             "resident_id": w.river_resident,
             "residency_id": await residency_of(api, w.river_resident),
             "account_id": w.accounts["river-manager"], "device_id": w.lift_river,
+            "bill_id": w.bill_river, "payment_id": w.payment_river,
+            "fee_item_id": w.fee_river,
             "order_id": w.order_river,
             "announcement_id": w.ann_river, "notification_id": w.note_river_manager,
             "complaint_id": w.complaint_river, "photo_no": 1}

@@ -93,6 +93,18 @@ CASES: dict[str, tuple[str, Case]] = {
     "account of a token": ("body.account_id", lambda w: (
         "POST", "/api/v1/auth/refresh", {"refresh_token": w.refresh_tokens["bob"],
                                          "account_id": w.accounts["admin"]})),
+    "status of a fee item": ("body.status", lambda w: (
+        "PATCH", f"/api/v1/fee-items/{w.fee_lakeside}", {"name": "物业费", "status": "paid"})),
+    "amount on a price": ("body.amount", lambda w: (
+        "POST", f"/api/v1/fee-items/{w.fee_lakeside}/prices", {
+            "effective_from": "2099-01-01", "unit_price": "2.80", "amount": "0.01"})),
+    "paid at on a write-off": ("body.paid_at", lambda w: (
+        "POST", f"/api/v1/bills/{w.bill_a}/write-off", {
+            "reason": "hardship 2026", "amount": "1.00", "paid_at": "2026-01-01T00:00:00Z"})),
+    "status of a billing run": ("body.status", lambda w: (
+        "POST", "/api/v1/billing/preview", {"site_id": w.lakeside, "period": "2026-11",
+                                            "fee_item_ids": [w.fee_lakeside],
+                                            "status": "committed"})),
     "amount on a reveal": ("body.amount", lambda w: (
         "POST", f"/api/v1/residents/{w.alice}/reveal", {"reason": "court order 17",
                                                         "amount": "0.01"})),

@@ -18,6 +18,7 @@ from hub.domain.accounts import SYSTEM, Role
 from hub.domain.national_id import check_digit
 from hub.domain.residents import Relation
 from hub.store.device_tables import devices
+from tests.integration.billing.seed import seed_billing
 from tests.integration.notices.seed import seed_notices
 from tests.integration.work_orders.seed import seed_work_orders
 
@@ -68,6 +69,15 @@ class World:
     note_alice: int = 0  # notifications: b1's residents, riverside's manager
     note_bob: int = 0
     note_river_manager: int = 0
+    fee_lakeside: int = 0  # billing: a property fee per site, October billed, a payment each
+    fee_river: int = 0
+    bill_a: int = 0
+    bill_b: int = 0
+    bill_c: int = 0
+    bill_river: int = 0
+    payment_a: int = 0
+    payment_b: int = 0
+    payment_river: int = 0
     accounts: dict[str, int] = field(default_factory=dict)
     tokens: dict[str, str] = field(default_factory=dict)
     refresh_tokens: dict[str, str] = field(default_factory=dict)
@@ -154,6 +164,7 @@ async def build(hub: Hub) -> World:
         SYSTEM, username="bob", password=PASSWORD, role=Role.RESIDENT, resident_id=w.bob))
     await seed_work_orders(hub, w)
     await seed_notices(hub, w)
+    await seed_billing(hub, w)
     for username in w.accounts:
         tokens = await bus.handle(c.Login(username, PASSWORD))
         w.tokens[username] = tokens.access_token
