@@ -79,6 +79,8 @@ class MqttSettings(_Section):
     """The hub's connection to the broker; see docs/devices.md for what the broker must allow."""
 
     url: str = ""  # empty: `hub demo` embeds a broker; `hub run` needs one
+    # mqtts:// URLs: the CA that signed the broker's certificate (PEM); empty: the system's.
+    ca_file: str = ""
     protocol: Literal["5", "3.1.1"] = "5"  # 3.1.1 only for brokers without MQTT 5 (amqtt)
     client_id: str = Field(default="hub-1", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
     username: str = ""
@@ -106,6 +108,8 @@ class MqttSettings(_Section):
     def _cap_not_below_base(self) -> MqttSettings:
         if self.backoff_cap_s < self.backoff_base_s:
             raise ValueError("backoff_cap_s must be at least backoff_base_s")
+        if self.ca_file and not Path(self.ca_file).is_file():
+            raise ValueError(f"ca_file {self.ca_file}: no such file")
         return self
 
 

@@ -16,6 +16,7 @@ import base64
 import hashlib
 import secrets
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from hub.domain.errors import Invalid
@@ -113,9 +114,27 @@ def acl_text(devices: Iterable[DeviceKey], hub_accounts: Iterable[str] = (HUB_AC
     return "\n".join(lines)
 
 
-def render_conf(template: str, out_dir: Path, port: int) -> str:
+@dataclass(frozen=True)
+class TlsListener:
+    """A second listener, for devices that reach the broker over a network: TLS 1.2 or
+    later with the server's certificate and key (PEM). Accounts and ACLs are the same."""
+
+    port: int
+    certfile: Path
+    keyfile: Path
+    address: str = "127.0.0.1"  # 0.0.0.0 (or an interface address) to face the devices
+
+    def lines(self) -> list[str]:
+        return ["", "# --- TLS listener (hub mosquitto config --tls-port) ---",
+                f"listener {self.port} {self.address}", f"certfile {self.certfile}",
+                f"keyfile {self.keyfile}", "tls_version tlsv1.2"]
+
+
+def render_conf(template: str, out_dir: Path, port: int,
+                tls: TlsListener | None = None) -> str:
     """The shipped mosquitto.conf with its port and file locations pointed at `out_dir`;
-    every other line, the security settings among them, is kept as shipped."""
+    every other line, the security settings among them, is kept as shipped. A TLS listener
+    goes last: Mosquitto applies certfile and keyfile to the listener above them."""
     places = {"password_file": out_dir / "passwd", "acl_file": out_dir / "acl",
               "persistence_location": out_dir / "data"}
     lines = []
@@ -127,4 +146,6 @@ def render_conf(template: str, out_dir: Path, port: int) -> str:
             lines.append(f"{words[0]} {places[words[0]]}")
         else:
             lines.append(line)
+    if tls is not None:
+        lines += tls.lines()
     return "\n".join(lines) + "\n"

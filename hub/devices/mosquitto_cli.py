@@ -15,6 +15,7 @@ import yaml
 
 from hub.devices.mosquitto_auth import (
     HUB_ACCOUNT,
+    TlsListener,
     UnsafeAccount,
     acl_text,
     check_hub_account,
@@ -54,7 +55,8 @@ def read_devices(path: Path) -> list[DeviceKey]:
 
 def write_broker_files(devices: Iterable[DeviceKey], out: Path, *, template: str,
                        hub_accounts: Iterable[str] = (HUB_ACCOUNT,), port: int = 1883,
-                       rotate: bool = False, broker_user: str | None = None) -> Written:
+                       rotate: bool = False, broker_user: str | None = None,
+                       tls: TlsListener | None = None) -> Written:
     """Write passwd, acl, mosquitto.conf and credentials.yaml into `out`. Every name is
     checked before anything is written; existing passwords are kept unless `rotate`."""
     keys = sorted(set(devices), key=str)
@@ -70,7 +72,7 @@ def write_broker_files(devices: Iterable[DeviceKey], out: Path, *, template: str
     _write(out / CREDENTIALS_FILE, _CREDENTIALS_HEADER + body, 0o600)
     _write(out / "passwd", passwd_text(passwords), 0o600)
     _write(out / "acl", acl, 0o644)
-    _write(out / "mosquitto.conf", render_conf(template, out, port), 0o644)
+    _write(out / "mosquitto.conf", render_conf(template, out, port, tls), 0o644)
     if broker_user is not None:
         _hand_over(out, broker_user)
     return Written(accounts=len(users), created=[u for u in users if u not in kept],
@@ -126,13 +128,32 @@ def config(
     broker_user: Annotated[str | None, typer.Option(
         help="System user Mosquitto runs as (e.g. mosquitto): passwd becomes readable by its "
              "group and data/ its own. Needs root.")] = None,
+    tls_port: Annotated[int | None, typer.Option(
+        help="Add a TLS listener on this port (with --tls-cert and --tls-key).")] = None,
+    tls_cert: Annotated[Path | None, typer.Option(help="Server certificate (PEM).")] = None,
+    tls_key: Annotated[Path | None, typer.Option(help="Server private key (PEM).")] = None,
+    tls_address: Annotated[str, typer.Option(
+        help="Address of the TLS listener: 0.0.0.0 to face devices on the network.")] =
+        "127.0.0.1",
 ) -> None:
     """Generate the broker's accounts (one per device), ACLs and configuration."""
+    tls = None
+    if tls_port is not None or tls_cert is not None or tls_key is not None:
+        if tls_port is None or tls_cert is None or tls_key is None:
+            typer.secho("mosquitto config not written: --tls-port, --tls-cert and --tls-key "
+                        "go together", err=True, fg="red")
+            raise typer.Exit(2)
+        for option, path in (("--tls-cert", tls_cert), ("--tls-key", tls_key)):
+            if not path.is_file():
+                typer.secho(f"mosquitto config not written: {option} {path}: no such file",
+                            err=True, fg="red")
+                raise typer.Exit(2)
+        tls = TlsListener(tls_port, tls_cert.resolve(), tls_key.resolve(), tls_address)
     try:
         written = write_broker_files(read_devices(devices), out,
                                      template=template.read_text(encoding="utf-8"),
                                      hub_accounts=hub_account or [HUB_ACCOUNT], port=port,
-                                     rotate=rotate, broker_user=broker_user)
+                                     rotate=rotate, broker_user=broker_user, tls=tls)
     except (UnsafeAccount, RegistryConfigError, OSError, ValueError, yaml.YAMLError) as err:
         typer.secho(f"mosquitto config not written: {err}", err=True, fg="red")
         raise typer.Exit(2) from None

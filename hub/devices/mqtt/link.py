@@ -34,6 +34,7 @@ class MqttConfig:
 
     url: str  # mqtt://host:1883 or mqtts://host:8883; user and password may be in it
     client_id: str  # stable per worker, unique among workers (mosquitto#631)
+    ca_file: str | None = None  # mqtts: the CA that signed the broker's certificate (PEM)
     username: str | None = None
     password: str | None = field(default=None, repr=False)
     keepalive_s: int = 10  # a half-open link is detected within 1.5x this (see wire_keepalive)
@@ -115,7 +116,8 @@ def make_client(config: MqttConfig, *, session_expiry_s: int,
         password=password, keepalive=config.wire_keepalive_s,
         timeout=config.connect_timeout_s, queue_type=queue_type,
         max_queued_incoming_messages=max_queued,
-        tls_context=ssl.create_default_context() if parts.scheme == "mqtts" else None,
+        tls_context=(ssl.create_default_context(cafile=config.ca_file or None)
+                     if parts.scheme == "mqtts" else None),
         **session,
     )
 
