@@ -49,7 +49,7 @@ async def seed_notices(hub: Hub, w: World) -> None:
     async with hub.engine.connect() as conn:
         rows = (await conn.execute(select(notifications.c.account_id, notifications.c.id)
                                    .order_by(notifications.c.id))).all()
-    first = {}
+    first: dict[int, int] = {}
     for account_id, ident in rows:
         first.setdefault(account_id, int(ident))
     w.note_alice = first[w.accounts["alice"]]

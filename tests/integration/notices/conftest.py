@@ -1,0 +1,22 @@
+"""The API tests' seeded world (a per-test copy), and a clock the test moves."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from tests.integration.api.conftest import api, template
+
+__all__ = ["Clock", "api", "template"]
+
+
+@dataclass
+class Clock:
+    now: datetime
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, by: timedelta) -> datetime:
+        self.now += by
+        return self.now
