@@ -23,6 +23,7 @@ from hub.devices.mqtt.codec import Contract
 from hub.devices.mqtt.fields import Limits
 from hub.devices.mqtt.link import MqttConfig
 from hub.domain import commands as c
+from hub.domain.outcomes import Notify
 from hub.handlers import accounts, billing_runs, devices, premises, residents
 from hub.handlers import billing as billing_handlers
 from hub.handlers import complaints as complaint_handlers
@@ -30,6 +31,7 @@ from hub.handlers import notices as notice_handlers
 from hub.handlers import notifications as notification_handlers
 from hub.handlers import payments as payment_handlers
 from hub.handlers import work_orders as work_order_handlers
+from hub.handlers.work_order_sla import sla_forever
 from hub.health import HealthBoard, watch_loop_lag
 from hub.ingest.command_log import SqlCommandLog
 from hub.ingest.pipeline import IngestPipeline
@@ -160,6 +162,11 @@ def bootstrap(settings: Settings, *, clock: Clock = utc_now,
                         for kind, hs in EVENT_HANDLERS.items()},
     )
     rules = build_rules(settings, engine, bus.handle, pipeline, health, clock, jobs)
+    # SLA warnings and escalations; the manager is notified when a Notify handler exists.
+    jobs["work_orders.sla"] = partial(
+        sla_forever, lambda: SqlUnitOfWork(sessions), clock,
+        policy=dependencies["order_policy"],
+        notify=bus.handle if Notify in COMMAND_HANDLERS else None)
     return Hub(settings, engine, sessions, bus, tokens, vault, clock, health, pipeline, gateway,
                jobs, inputs, rules=rules, notices=notices)
 

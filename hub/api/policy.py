@@ -128,6 +128,7 @@ POLICY: Final[dict[tuple[str, str], Allowed]] = {
     ("GET", "/api/v1/work-orders/roster"): frozenset({A, M, MT, SD}),
     ("PUT", "/api/v1/work-orders/roster"): frozenset({A, M}),
     ("GET", "/api/v1/work-orders/{order_id}"): frozenset({A, M, MT, SD}),
+    ("GET", "/api/v1/work-orders/{order_id}/photos/{photo_no}"): frozenset({A, M, MT, SD}),
     ("POST", "/api/v1/work-orders/{order_id}/assign"): frozenset({A, M, SD}),
     ("POST", "/api/v1/work-orders/{order_id}/transfer"): frozenset({A, M, SD}),
     ("POST", "/api/v1/work-orders/{order_id}/claim"): frozenset({A, M, MT}),
@@ -146,6 +147,7 @@ POLICY: Final[dict[tuple[str, str], Allowed]] = {
     ("POST", "/api/v1/me/repairs"): frozenset({R}),
     ("GET", "/api/v1/me/repairs"): frozenset({R}),
     ("GET", "/api/v1/me/repairs/{order_id}"): frozenset({R}),
+    ("GET", "/api/v1/me/repairs/{order_id}/photos/{photo_no}"): frozenset({R}),
     ("POST", "/api/v1/me/repairs/{order_id}/confirm"): frozenset({R}),
 
     # Billing and payments: finance staff, managers and admins; money goes back out (refunds,

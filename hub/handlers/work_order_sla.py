@@ -8,6 +8,7 @@ Without a notification handler (`notify` None) an escalation is recorded on the 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -32,6 +33,7 @@ from hub.ports import UnitOfWork
 
 log = logging.getLogger(__name__)
 Notifier = Callable[[Notify], Awaitable[Any]]
+SLA_INTERVAL_S = 30.0  # a 5-minute clock warns at 2.5: checked well inside that
 
 
 async def run_sla_check(uow_factory: Callable[[], UnitOfWork], now: datetime, *,
@@ -68,3 +70,13 @@ async def _notify(notify: Notifier, alert: SlaAlert, now: datetime) -> None:
         await notify(command)
     except Exception:  # a failing notifier must not stop the other escalations
         log.exception("notifying the escalation of work order %s failed", alert.order_id)
+
+
+async def sla_forever(uow_factory: Callable[[], UnitOfWork], clock: Callable[[], datetime], *,
+                      policy: OrderPolicy = DEFAULT_POLICY, notify: Notifier | None = None,
+                      interval_s: float = SLA_INTERVAL_S) -> None:
+    """The supervised job: a check every `interval_s`. Several workers may run it; the order's
+    version check lets one of them record each alert."""
+    while True:
+        await run_sla_check(uow_factory, clock(), policy=policy, notify=notify)
+        await asyncio.sleep(interval_s)

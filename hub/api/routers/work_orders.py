@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
 
 from hub.api.deps import ActorDep, BusDep, HubDep, PagingDep, SessionDep, page_of
 from hub.api.schemas.common import Created, Id, Page
@@ -27,7 +27,7 @@ from hub.api.schemas.work_orders import (
     TransferIn,
 )
 from hub.domain.accounts import Actor
-from hub.domain.errors import Invalid
+from hub.domain.errors import Invalid, NotFound
 from hub.domain.outcomes import OrderSource, Priority
 from hub.domain.work_orders import Status
 from hub.handlers import work_orders as h
@@ -101,6 +101,24 @@ async def get_order(order_id: Id, actor: ActorDep, db: SessionDep) -> OrderDetai
     """The order with its timeline: every change, who or which rule made it, and the device
     events behind it (`data.cause.evidence`)."""
     return OrderDetailOut.model_validate(await views.order_detail(db, actor, order_id))
+
+
+@router.get("/work-orders/{order_id}/photos/{photo_no}", response_class=Response,
+            responses={200: {"content": {"image/jpeg": {}, "image/png": {}}}})
+async def order_photo(order_id: Id, photo_no: Id, actor: ActorDep, db: SessionDep,
+                      hub: HubDep) -> Response:
+    """A photo the household sent with its repair request (1 is the first)."""
+    order = await views.order_detail(db, actor, order_id)
+    return await _photo(hub, order["photos"], photo_no)
+
+
+async def _photo(hub: HubDep, refs: list[str], photo_no: int) -> Response:
+    """Found through the order, in the caller's scope; then read by its reference."""
+    if not 1 <= photo_no <= len(refs):
+        raise NotFound("photo", photo_no)
+    data, media_type = await photo_store_for(hub.settings.data_dir).read(refs[photo_no - 1])
+    return Response(content=data, media_type=media_type,
+                    headers={"Cache-Control": "private, max-age=86400"})
 
 
 @router.post("/work-orders/{order_id}/assign", status_code=204)
@@ -232,6 +250,14 @@ async def my_repairs(actor: ActorDep, db: SessionDep, paging: PagingDep,
 @router.get("/me/repairs/{order_id}")
 async def my_repair(order_id: Id, actor: ActorDep, db: SessionDep) -> RepairDetailOut:
     return RepairDetailOut.model_validate(await views.repair_detail(db, actor, order_id))
+
+
+@router.get("/me/repairs/{order_id}/photos/{photo_no}", response_class=Response,
+            responses={200: {"content": {"image/jpeg": {}, "image/png": {}}}})
+async def my_repair_photo(order_id: Id, photo_no: Id, actor: ActorDep, db: SessionDep,
+                          hub: HubDep) -> Response:
+    repair = await views.repair_detail(db, actor, order_id)
+    return await _photo(hub, repair["photos"], photo_no)
 
 
 @router.post("/me/repairs/{order_id}/confirm", status_code=204)

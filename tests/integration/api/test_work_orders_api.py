@@ -136,6 +136,13 @@ async def test_a_resident_files_a_repair_with_photos_and_sees_only_their_own(api
     assert len(detail["photos"]) == 2 and detail["steps"][0]["kind"] == "opened"
     assert all((api.settings.data_dir / "media" / ref[:2] / ref).exists()
                for ref in detail["photos"])
+    photo = await _get(api, "alice", f"/api/v1/me/repairs/{new_id}/photos/2")
+    assert (photo.status_code, photo.headers["content-type"], photo.content) == (
+        200, "image/png", PNG)
+    assert (await _get(api, "tech", f"/api/v1/work-orders/{new_id}/photos/1")).content == JPEG
+    assert (await _get(api, "alice", f"/api/v1/me/repairs/{new_id}/photos/3")
+            ).status_code == 404
+    assert (await _get(api, "bob", f"/api/v1/me/repairs/{new_id}/photos/1")).status_code == 404
     staff_view = (await _get(api, "desk", f"/api/v1/work-orders/{new_id}")).json()
     assert (staff_view["source"], staff_view["unit_id"]) == ("resident", w.unit_a)
     assert (await _get(api, "alice", f"/api/v1/me/repairs/{w.order_bob}")).status_code == 404
@@ -185,3 +192,8 @@ async def test_only_the_household_confirms_and_rates_once(api: Api) -> None:
     detail = (await _get(api, "alice", f"/api/v1/me/repairs/{w.order_alice}")).json()
     assert (detail["status"], detail["rating"], detail["rating_comment"]) == (
         "closed", 4, "快, 谢谢")
+
+
+async def test_the_sla_job_is_wired_to_notify_managers(api: Api) -> None:
+    job = api.hub.jobs["work_orders.sla"]
+    assert job.keywords["notify"] == api.hub.bus.handle  # type: ignore[attr-defined]

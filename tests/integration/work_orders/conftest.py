@@ -112,7 +112,8 @@ def trapped(e: Estate, at: datetime, device_id: int | None = None, seq: int = 1)
                      summary={"code": "TRAPPED_BETWEEN_FLOORS", "seq": seq}),)))
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres),
+                        pytest.param("mariadb", marks=pytest.mark.mariadb)])
 async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
     if request.param == "sqlite":
         url = f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}"
