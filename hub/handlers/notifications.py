@@ -39,18 +39,20 @@ def add_notifications(uow: UnitOfWork, account_ids: Iterable[int], *, category: 
 
 async def notify(cmd: Notify, uow: UnitOfWork, directory: SqlDirectory,
                  notifier: Notifier) -> int:
-    """A role in a site and/or the residents of a building; returns how many were notified."""
+    """A role in a site and/or the residents of a building; returns how many were notified.
+    Staff get it as an alert (never held by quiet hours), residents as a general notice."""
     if cmd.role is None and cmd.building_id is None:
         raise Invalid("Notify needs a role or a building", field="role")
     recipients: set[int] = set()
-    if cmd.role is not None:
-        if cmd.role == Role.RESIDENT:
-            raise Invalid("residents are notified by building, not by role", field="role")
+    if cmd.role == Role.RESIDENT:  # the role of residents: every resident of the site
+        recipients |= set(await directory.residents(cmd.at.date(), site_id=cmd.site_id))
+    elif cmd.role is not None:
         recipients |= set(await directory.staff(cmd.site_id, cmd.role))
     if cmd.building_id is not None:
         recipients |= set(await directory.residents(cmd.at.date(),
                                                     building_ids=[cmd.building_id]))
-    category = Category.ALERT if cmd.role is not None else Category.GENERAL
+    staff = cmd.role is not None and cmd.role != Role.RESIDENT
+    category = Category.ALERT if staff else Category.GENERAL
     rows = add_notifications(uow, recipients, category=category, title=cmd.title,
                              body=cmd.body, at=cmd.at, site_id=cmd.site_id,
                              rule_id=cmd.cause.rule_id)

@@ -118,6 +118,24 @@ CASES: dict[str, tuple[str, Case]] = {
     "amount of a material line": ("body.amount", lambda w: (
         "POST", f"/api/v1/work-orders/{w.order_alice}/materials", {
             "name": "washer", "quantity": "1", "unit_price": "2.50", "amount": "0.01"})),
+    "status of a new announcement": ("body.status", lambda w: (
+        "POST", "/api/v1/announcements", {"site_id": w.lakeside, "title": "Water off",
+                                          "status": "published"})),
+    "key of an announcement": ("body.key", lambda w: (
+        "PATCH", f"/api/v1/announcements/{w.ann_b1}", {"pinned": True,
+                                                      "key": "downtime:device:1"})),
+    "site of an announcement": ("body.site_id", lambda w: (
+        "PATCH", f"/api/v1/announcements/{w.ann_b1}", {"pinned": True,
+                                                      "site_id": w.riverside})),
+    "status on a complaint reply": ("body.status", lambda w: (
+        "POST", f"/api/v1/complaints/{w.complaint_a}/reply", {"body": "Fixed.",
+                                                              "status": "closed"})),
+    "escalated_at on a status change": ("body.escalated_at", lambda w: (
+        "POST", f"/api/v1/complaints/{w.complaint_a}/status", {
+            "status": "in_progress", "escalated_at": "2024-01-01T00:00:00Z"})),
+    "account of notification preferences": ("body.account_id", lambda w: (
+        "PUT", "/api/v1/me/notification-preferences", {"channels": {},
+                                                      "account_id": w.accounts["bob"]})),
 }
 
 

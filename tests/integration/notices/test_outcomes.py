@@ -118,6 +118,8 @@ async def test_notify_reaches_exactly_the_role_in_the_site_or_the_buildings_resi
         "residents of b1": (dict(site_id=w.lakeside, building_id=w.b1),
                             {a["alice"], a["bob"]}),
         "residents of b2": (dict(site_id=w.lakeside, building_id=w.b2), set()),
+        "the resident role: every resident of lakeside": (
+            dict(site_id=w.lakeside, role=Role.RESIDENT), {a["alice"], a["bob"]}),
         "security and b1's residents": (
             dict(site_id=w.lakeside, role=Role.SECURITY, building_id=w.b1),
             {a["guard"], a["alice"], a["bob"]}),
