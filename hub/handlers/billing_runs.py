@@ -60,15 +60,14 @@ class CommitRun(PreviewRun):
 
 async def preview_run(cmd: PreviewRun, uow: UnitOfWork) -> dict[str, Any]:
     plan, units, existing = await _plan(cmd, uow)
-    stored = {(bill.unit_id, line.key) for bill in existing.values()
-              for line in await uow.find(BillLine, bill_id=bill.id)}
+    stored = await _stored_keys(uow, existing, cmd.fee_item_ids)
     rows = []
     for unit_id, lines in sorted(plan.by_unit().items()):
         rows.append({
             "unit_id": unit_id, "number": units[unit_id].number,
             "building_id": units[unit_id].building_id,
             "total": sum((ln.amount for ln in lines), ZERO),
-            "lines": [_line_out(ln, (unit_id, ln.key) in stored) for ln in lines],
+            "lines": [_line_out(ln, ln.key in stored.get(unit_id, ())) for ln in lines],
         })
     return {"site_id": cmd.site_id, "period": plan.period.label, "as_of": _as_of(cmd),
             "total": plan.total(), "lines": len(plan.lines), "units": rows,
@@ -77,63 +76,88 @@ async def preview_run(cmd: PreviewRun, uow: UnitOfWork) -> dict[str, Any]:
 
 
 async def commit_run(cmd: CommitRun, uow: UnitOfWork, clock: Clock) -> dict[str, Any]:
+    """New bills first (one flush), then the lines not stored yet (one flush), then the
+    prepaid balances: a run's cost does not grow with a query per unit."""
     plan, units, existing = await _plan(cmd, uow)
+    stored = await _stored_keys(uow, existing, cmd.fee_item_ids)
     now = clock()
-    created_bills = created_lines = kept = 0
-    total = ZERO
-    for unit_id, planned in sorted(plan.by_unit().items()):
-        bill = existing.get(unit_id)
-        if bill is None:
+    by_unit = sorted(plan.by_unit().items())
+    fresh = []
+    for unit_id, planned in by_unit:
+        if unit_id not in existing:
             unit = units[unit_id]
+            # Born with its total: no UPDATE per new bill when its lines follow.
             bill = Bill(site_id=cmd.site_id, building_id=unit.building_id, unit_id=unit_id,
                         period=plan.period.label, period_start=plan.period.start,
                         period_end=plan.period.end,
-                        due_date=min(ln.due_date for ln in planned), issued_at=now)
+                        due_date=min(ln.due_date for ln in planned), issued_at=now,
+                        total=sum((ln.amount for ln in planned), ZERO))
             uow.add(bill)
-            await uow.flush()
-            created_bills += 1
+            existing[unit_id] = bill
+            fresh.append(bill)
+    await uow.flush()
+    born = {id(bill) for bill in fresh}
+    kept, grown = 0, []
+    created: list[PlannedLine] = []
+    for unit_id, planned in by_unit:
+        bill = existing[unit_id]
         assert bill.id is not None
-        stored = await uow.find(BillLine, bill_id=bill.id)
-        keys = {line.key for line in stored}
-        new = [ln for ln in planned if ln.key not in keys]
+        new = [ln for ln in planned if ln.key not in stored.get(unit_id, ())]
         kept += len(planned) - len(new)
         if not new:
             continue
-        lines = [BillLine(bill_id=bill.id, key=ln.key, fee_item_id=ln.fee_item_id,
-                          description=ln.description, quantity=ln.quantity,
-                          unit_price=ln.unit_price, gross=ln.gross, discount=ln.discount,
-                          amount=ln.amount, due_date=ln.due_date, detail=list(ln.detail))
-                 for ln in new]
-        for line in lines:
-            uow.add(line)
-        bill.total += sum((ln.amount for ln in new), ZERO)
-        bill.due_date = min(bill.due_date, *(ln.due_date for ln in new))
-        created_lines += len(new)
-        total += sum((ln.amount for ln in new), ZERO)
-        await uow.flush()
-        await _deduct_balance(uow, bill, [*stored, *lines], now)
+        for ln in new:
+            uow.add(BillLine(bill_id=bill.id, key=ln.key, fee_item_id=ln.fee_item_id,
+                             description=ln.description, quantity=ln.quantity,
+                             unit_price=ln.unit_price, gross=ln.gross, discount=ln.discount,
+                             amount=ln.amount, due_date=ln.due_date, detail=list(ln.detail)))
+        if id(bill) not in born:
+            bill.total += sum((ln.amount for ln in new), ZERO)
+            bill.due_date = min(bill.due_date, *(ln.due_date for ln in new))
+        created.extend(new)
+        grown.append(bill)
+    await uow.flush()
+    await _deduct_balances(uow, cmd.site_id, grown, now)
     await uow.commit()
     return {"site_id": cmd.site_id, "period": plan.period.label, "as_of": _as_of(cmd),
-            "bills_created": created_bills, "lines_created": created_lines,
-            "lines_already_billed": kept, "total_created": total,
+            "bills_created": len(fresh), "lines_created": len(created),
+            "lines_already_billed": kept, "total_created": sum((ln.amount for ln in created),
+                                                               ZERO),
             "skipped": [{"unit_id": s.unit_id, "fee_item_id": s.fee_item_id,
                          "reason": s.reason} for s in plan.skipped]}
 
 
+async def _stored_keys(uow: UnitOfWork, bills: dict[int, Bill],
+                       fee_item_ids: tuple[int, ...]) -> dict[int, set[str]]:
+    """Keys already billed in these bills for these fee items, per unit: one read per item."""
+    units_of = {bill.id: unit_id for unit_id, bill in bills.items()}
+    keys: dict[int, set[str]] = defaultdict(set)
+    for fee_item_id in set(fee_item_ids):
+        for line in await uow.find(BillLine, fee_item_id=fee_item_id):
+            if line.bill_id in units_of:
+                keys[units_of[line.bill_id]].add(line.key)
+    return keys
+
+
+async def _deduct_balances(uow: UnitOfWork, site_id: int, bills: list[Bill], now: Any) -> None:
+    """自动抵扣: a prepaid balance pays what it can of a new or grown bill right away."""
+    balances: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    for entry in await uow.find(BalanceEntry, site_id=site_id):
+        balances[entry.unit_id] += entry.amount
+    for bill in bills:
+        use = min(balances[bill.unit_id], bill.outstanding)
+        if use <= 0:
+            continue
+        lines = await uow.find(BillLine, bill_id=bill.id)
+        for allocation in settle(bill, lines, use, AllocationKind.BALANCE, now):
+            uow.add(allocation)
+        uow.add(BalanceEntry(site_id=bill.site_id, unit_id=bill.unit_id, amount=-use,
+                             kind=BalanceKind.DEDUCTION, at=now, bill_id=bill.id))
+        balances[bill.unit_id] -= use
+
+
 async def unit_balance(uow: UnitOfWork, unit_id: int) -> Decimal:
     return sum((e.amount for e in await uow.find(BalanceEntry, unit_id=unit_id)), ZERO)
-
-
-async def _deduct_balance(uow: UnitOfWork, bill: Bill, lines: list[BillLine], now: Any) -> None:
-    """自动抵扣: a prepaid balance pays what it can of the bill right away."""
-    balance = await unit_balance(uow, bill.unit_id)
-    use = min(balance, bill.outstanding)
-    if use <= 0:
-        return
-    for allocation in settle(bill, lines, use, AllocationKind.BALANCE, now):
-        uow.add(allocation)
-    uow.add(BalanceEntry(site_id=bill.site_id, unit_id=bill.unit_id, amount=-use,
-                         kind=BalanceKind.DEDUCTION, at=now, bill_id=bill.id))
 
 
 def _as_of(cmd: PreviewRun) -> date:

@@ -70,6 +70,21 @@ def test_periods_parse_and_know_their_days_and_due_dates() -> None:
             parse_period(bad)
 
 
+def test_dates_at_the_ends_of_the_calendar_are_invalid_not_errors() -> None:
+    for day in (date(9999, 12, 31), date(1, 1, 1)):
+        with pytest.raises(Invalid):
+            attributed_period(day)
+    with pytest.raises(Invalid):
+        parse_period("9999-12")
+
+
+def test_a_line_too_large_for_the_ledger_is_refused_by_name() -> None:
+    huge = fee(1, FeeKind.AREA)
+    with pytest.raises(Invalid, match="f1 comes to"):
+        plan_run(RunInput(period=NOV, as_of=NOV.start, fee_items=[(huge, [price(1, "99999999")])],
+                          units=[unit(1, "99999999.99")]))
+
+
 def test_a_reading_taken_early_in_december_bills_november() -> None:
     assert attributed_period(date(2026, 12, 3)).label == "2026-11"
     assert attributed_period(date(2026, 11, 28)).label == "2026-11"

@@ -59,7 +59,10 @@ class Period:
 
 def _add_months(day: date, months: int) -> date:
     index = day.year * 12 + day.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)
+    try:
+        return date(index // 12, index % 12 + 1, 1)
+    except ValueError:  # before year 1 or after 9999
+        raise Invalid(f"{day} is too far from our calendar to bill", field="period") from None
 
 
 def period_of(day: date, cycle: Cycle) -> Period:

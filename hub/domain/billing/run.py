@@ -24,7 +24,7 @@ from hub.domain.billing.fees import (
     price_on,
     tiered,
 )
-from hub.domain.billing.money import ZERO
+from hub.domain.billing.money import MAX_AMOUNT, ZERO
 from hub.domain.billing.periods import Period
 from hub.domain.errors import Invalid
 
@@ -204,6 +204,9 @@ def _line(item: FeeItem, version: PriceVersion, unit: UnitFacts, facts: RunInput
             raw = raw * days / period.days
             detail.append(f"prorated {days}/{period.days} days ({why})")
     gross = rule.apply(raw)
+    if gross > MAX_AMOUNT:
+        raise Invalid(f"fee item {item.code} comes to {gross} for unit {unit.number}: more than "
+                      "a bill line holds; check its price and quantities", field="fee_item_ids")
     detail.append(f"= {gross} ({rule.mode.value}, {rule.places} places)")
     applicable = [d for d in facts.discounts if d.applies(
         fee_item_id=item.id, unit_id=unit.unit_id, building_id=unit.building_id,
