@@ -76,3 +76,32 @@ def ingest(
     result = asyncio.run(run(plan))
     typer.echo(describe(result))
     typer.echo(json.dumps(result))
+
+
+@bench_app.command("fault")
+def fault(
+    faults: Annotated[int, typer.Option(min=1, help="Lifts, one fault each.")] = 200,
+    rate: Annotated[float, typer.Option(
+        min=0.0, help="Background telemetry, messages/s from all meters.")] = 5000,
+    meters: Annotated[int, typer.Option(min=1, help="Meters publishing the background.")] = 50,
+    warmup: Annotated[float, typer.Option(min=0.0, help="Seconds of background first.")] = 3.0,
+    interval: Annotated[float, typer.Option(
+        min=0.01, help="Seconds between two faults (open loop: not waiting for orders).")
+    ] = 0.25,
+    broker: Annotated[str | None, typer.Option(
+        help="mqtt://host:port of a broker to use instead of starting Mosquitto.")] = None,
+    database: Annotated[str | None, typer.Option(
+        help="SQLAlchemy URL (migrated first); default: SQLite in a temporary folder.")] = None,
+    publishers: Annotated[int, typer.Option(min=1, help="Publisher processes.")] = 2,
+) -> None:
+    """A lift's fault event published to the broker until its work order is visible through
+    the API, under background telemetry: p50/p99."""
+    from hub.bench.fault import FaultPlan, describe, run
+
+    logging.basicConfig(level=logging.ERROR)
+    plan = FaultPlan(faults=faults, rate=rate, meters=meters, warmup_s=warmup,
+                     interval_s=interval, broker=broker, database=database,
+                     publishers=publishers)
+    result = asyncio.run(run(plan))
+    typer.echo(describe(result))
+    typer.echo(json.dumps(result))

@@ -1,0 +1,38 @@
+"""`hub bench fault` small: 5 lifts under 200 msgs/s of background telemetry, one JSON line
+last, one order per fault and none twice. No figure is asserted: tests never assert on time
+(DESIGN.md §8)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+KEYS = {"scenario", "faults", "p50_ms", "p99_ms", "max_ms", "background_msgs_per_s",
+        "orders_expected", "orders_created", "duplicates", "missing", "cleared_noted",
+        "backend"}
+WITHIN_S = 180  # a bound against a hang, not a measurement
+
+pytestmark = pytest.mark.skipif(shutil.which("mosquitto") is None,
+                                reason="the benchmark starts a Mosquitto of its own")
+
+
+def test_bench_fault_opens_one_order_per_fault_and_ends_with_one_json_line() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "hub", "bench", "fault", "--faults", "5", "--rate", "200",
+         "--meters", "4", "--warmup", "0.5", "--interval", "0.1", "--publishers", "1"],
+        capture_output=True, text=True, timeout=WITHIN_S, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = done.stdout.strip().splitlines()
+    print("\n".join(lines))
+    result = json.loads(lines[-1])
+    assert set(result) >= KEYS
+    assert (result["scenario"], result["faults"], result["backend"]) == ("fault", 5, "sqlite")
+    assert result["orders_created"] == result["orders_expected"] == 5
+    assert (result["duplicates"], result["missing"]) == (0, 0)
+    assert result["p1_assigned"] == 5  # round-robin to the on-duty elevator technician
+    assert result["cleared_noted"] == 5
+    assert result["background_msgs_per_s"] > 0
