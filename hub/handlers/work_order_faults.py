@@ -23,7 +23,7 @@ from hub.domain.outcomes import (
     OrderReopened,
     RaiseFault,
 )
-from hub.domain.registry import Device
+from hub.domain.registry import Asset, Device
 from hub.domain.work_orders import (
     DEFAULT_POLICY,
     DONE,
@@ -70,6 +70,9 @@ async def raise_fault(cmd: RaiseFault, uow: UnitOfWork,
 
     async def attempt() -> int:
         found = await uow.find_one(WorkOrder, open_key=key)
+        if found is not None and found.site_id != cmd.site_id:
+            raise NotFound("device" if cmd.device_id is not None else "asset",
+                           cmd.device_id if cmd.device_id is not None else cmd.asset_id)
         if found is not None:
             found.add_occurrence(cmd.at, by, evidence)
             await uow.commit()
@@ -114,6 +117,11 @@ async def _open_fault_order(uow: UnitOfWork, cmd: RaiseFault, key: str, by: By,
         if device is None or device.site_id != cmd.site_id:
             raise NotFound("device", cmd.device_id)
         building_id = building_id if building_id is not None else device.building_id
+    if cmd.asset_id is not None:
+        asset = await uow.get(Asset, cmd.asset_id)
+        if asset is None or asset.site_id != cmd.site_id:
+            raise NotFound("asset", cmd.asset_id)
+        building_id = building_id if building_id is not None else asset.building_id
     order = WorkOrder(
         site_id=cmd.site_id, title=cmd.title, category=cmd.category, priority=cmd.priority,
         source=cmd.source, opened_at=cmd.at, fault=cmd.fault, device_id=cmd.device_id,

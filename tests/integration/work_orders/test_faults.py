@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -12,7 +13,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.domain.accounts import SYSTEM
-from hub.domain.outcomes import Cause, ClearFault
+from hub.domain.errors import NotFound
+from hub.domain.outcomes import Cause, ClearFault, Priority
 from hub.domain.work_orders import OrderPolicy, Status, WorkOrder
 from hub.handlers.work_orders import Action, ActOnOrder, AssignOrder, ResolveOrder
 from hub.store.db import make_engine
@@ -131,3 +133,25 @@ async def test_fifty_identical_faults_at_once_from_two_workers_open_one_order(
           f"retried_after_conflict={retried}")
     assert (orders, open_, occurrences) == (1, 1, 50)
     assert len(set(results)) == 1
+
+
+async def test_an_asset_fault_is_placed_in_the_assets_building_and_keyed_by_asset(
+        engine: AsyncEngine, estate: Estate, clock: Clock) -> None:
+    from hub.domain.registry import Asset
+
+    async with uow_factory(engine)() as uow:
+        pump = Asset(estate.site, "pump-1", "生活水泵 water pump", "pump", building_id=estate.b2)
+        uow.add(pump)
+        await uow.commit()
+    bus = make_bus(engine, clock)
+    fault = replace(trapped(estate, clock.now), device_id=None, asset_id=pump.id,
+                    fault="LOW_PRESSURE", category="pump", priority=Priority.P2)
+    first = await bus.handle(fault)
+    again = await bus.handle(replace(fault, at=clock.advance(minutes=1)))
+    order = await _order(engine, first)
+    assert (again, order.building_id, order.open_key) == (
+        first, estate.b2, f"asset:{pump.id}:LOW_PRESSURE")
+    for wrong in (replace(fault, site_id=estate.site + 100),
+                  replace(fault, site_id=estate.site + 100, fault="DRY_RUN")):
+        with pytest.raises(NotFound, match=f"asset {pump.id} not found"):
+            await bus.handle(wrong)
