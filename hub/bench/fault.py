@@ -118,7 +118,10 @@ async def run(plan: FaultPlan) -> dict[str, Any]:
             await _until(lambda: jobs.connected, "the hub to connect to the broker", 30.0)
             headers = await _log_in(api, password)
             bench = _Bench(plan, hub, api, headers, lifts, meters, stamps, url, run_id)
-            return await bench.measure()
+            result = await bench.measure()
+            assert hub.rules is not None
+            return result | {"rules_overflow": hub.rules.stats.overflow,
+                             "mqtt_pauses": jobs.link_stats.pauses}
     raise AssertionError("unreachable")  # pragma: no cover - mypy: the with block returns
 
 
@@ -386,4 +389,6 @@ def describe(result: dict[str, Any]) -> str:
         f"p99 {r['background_p99_ms']} ms), throughout: {r['background_throughout']}",
         f"  hub            {r['hub_cpu_percent']} % of a core over {r['seconds']} s, "
         f"{r['api_reads']} API reads; load average {r['load_average_1m']} at the start",
+        f"  overload       rules queue overflowed {r['rules_overflow']} times (events not "
+        f"evaluated), MQTT reading paused {r['mqtt_pauses']} times",
     ])

@@ -13,7 +13,7 @@ import pytest
 
 KEYS = {"scenario", "faults", "p50_ms", "p99_ms", "max_ms", "background_msgs_per_s",
         "orders_expected", "orders_created", "duplicates", "missing", "cleared_noted",
-        "backend"}
+        "backend", "rules_overflow", "mqtt_pauses"}
 WITHIN_S = 180  # a bound against a hang, not a measurement
 
 pytestmark = pytest.mark.skipif(shutil.which("mosquitto") is None,
