@@ -273,3 +273,22 @@ async def test_statement_ageing_collection_and_exports(api: Api) -> None:
                                  headers=w.auth("river-manager"),
                                  params={"site_id": w.lakeside, "as_of": "2026-12-01"})
     assert river.json()["rows"] == []
+
+
+async def test_staff_lists_hold_only_their_sites_billing(api: Api) -> None:
+    w = api.world
+    river = w.auth("river-manager")
+    seen = {path: {item["id"] for item in (await api.client.get(
+        path, headers=river, params={"limit": 200})).json()["items"]}
+        for path in ("/api/v1/bills", "/api/v1/payments", "/api/v1/fee-items")}
+    assert seen == {"/api/v1/bills": {w.bill_river}, "/api/v1/payments": {w.payment_river},
+                    "/api/v1/fee-items": {w.fee_river}}
+    lakeside = (await api.client.get("/api/v1/bills", headers=w.auth("finance"),
+                                     params={"limit": 200})).json()
+    assert {b["id"] for b in lakeside["items"]} == {w.bill_a, w.bill_b, w.bill_c}
+    foreign = await api.client.get("/api/v1/bills", headers=river,
+                                   params={"site_id": w.lakeside})
+    assert foreign.json()["items"] == []
+    run = await api.client.post("/api/v1/billing/preview", headers=river, json={
+        "site_id": w.lakeside, "period": "2026-11", "fee_item_ids": [w.fee_lakeside]})
+    assert run.status_code == 404
