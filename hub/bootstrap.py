@@ -32,6 +32,8 @@ from hub.handlers import notifications as notification_handlers
 from hub.handlers import payments as payment_handlers
 from hub.handlers import work_orders as work_order_handlers
 from hub.handlers.work_order_sla import sla_forever
+from hub.handlers.maintenance import FACILITY_COMMANDS, FACILITY_EVENTS, load_templates
+from hub.handlers.maintenance_usage import UsageTracker
 from hub.health import HealthBoard, watch_loop_lag
 from hub.ingest.command_log import SqlCommandLog
 from hub.ingest.pipeline import IngestPipeline
@@ -70,6 +72,7 @@ COMMAND_HANDLERS: dict[type, Callable[..., Any]] = {
     c.Refresh: accounts.refresh,
     c.Logout: accounts.logout,
     **devices.COMMAND_HANDLERS,
+    **FACILITY_COMMANDS,
     **notice_handlers.COMMAND_HANDLERS,
     **notification_handlers.COMMAND_HANDLERS,
     **complaint_handlers.COMMAND_HANDLERS,
@@ -79,6 +82,10 @@ COMMAND_HANDLERS: dict[type, Callable[..., Any]] = {
     **payment_handlers.COMMAND_HANDLERS,
 }
 EVENT_HANDLERS: dict[type, list[Callable[..., Any]]] = {}
+
+# The asset's and the maintenance plans' side of work orders.
+for _kind, _followers in FACILITY_EVENTS.items():
+    EVENT_HANDLERS.setdefault(_kind, []).extend(_followers)
 
 
 def utc_now() -> datetime:
@@ -149,6 +156,7 @@ def bootstrap(settings: Settings, *, clock: Clock = utc_now,
         "refresh_ttl": timedelta(days=settings.security.refresh_token_days),
         "command_log": SqlCommandLog(engine), "gateway": gateway,
         "registry_changed": pipeline.registry_changed,
+        "maintenance_templates": load_templates(),  # a bad template stops start-up
         "order_policy": shipped_policy(),
         "payment_providers": shipped_providers(
             settings.security.jwt_secret.get_secret_value().encode()),
@@ -167,6 +175,10 @@ def bootstrap(settings: Settings, *, clock: Clock = utc_now,
         sla_forever, lambda: SqlUnitOfWork(sessions), clock,
         policy=dependencies["order_policy"],
         notify=bus.handle if Notify in COMMAND_HANDLERS else None)
+    # Usage counters (lift trips, run hours) of devices linked to assets, and their
+    # offline/online/mode changes, for maintenance plans and asset status.
+    usage = UsageTracker(bus.handle)
+    pipeline.observers.subscribe(usage.observe, *UsageTracker.KINDS)
     return Hub(settings, engine, sessions, bus, tokens, vault, clock, health, pipeline, gateway,
                jobs, inputs, rules=rules, notices=notices)
 

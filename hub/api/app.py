@@ -12,10 +12,12 @@ from hub.api import errors
 from hub.api.guard import authorize
 from hub.api.limits import BodySizeLimit, SlidingWindow
 from hub.api.routers import announcements as announcement_routes
+from hub.api.routers import assets as asset_routes
 from hub.api.routers import auth, health, property, residents, staff
 from hub.api.routers import billing as billing_routes
 from hub.api.routers import complaints as complaint_routes
 from hub.api.routers import devices as device_routes
+from hub.api.routers import maintenance as maintenance_routes
 from hub.api.routers import notifications as notification_routes
 from hub.api.routers import payments as payment_routes
 from hub.api.routers import rules as rule_routes
@@ -31,7 +33,8 @@ ROUTERS = (health.router, auth.router, property.router, residents.router, staff.
            telemetry_routes.router, device_routes.router, announcement_routes.router,
            notification_routes.router, complaint_routes.router, rule_routes.router,
            work_order_routes.router,
-           billing_routes.router, payment_routes.router)
+           billing_routes.router, payment_routes.router,
+           asset_routes.router, maintenance_routes.router)
 
 
 def create_app(settings: Settings, hub: Hub | None = None) -> FastAPI:

@@ -111,6 +111,22 @@ POLICY: Final[dict[tuple[str, str], Allowed]] = {
     # What ingestion refused: for those who fix devices.
     ("GET", "/api/v1/dead-letters"): frozenset({A, M, MT}),
     ("GET", "/api/v1/dead-letters/counts"): frozenset({A, M, MT}),
+
+    # Facilities: the staff who run the estate read assets, their history and reliability;
+    # managers register and change them. Maintenance plans: technicians and managers.
+    ("GET", "/api/v1/assets"): frozenset({A, M, MT, SD}),
+    ("POST", "/api/v1/assets"): frozenset({A, M}),
+    ("GET", "/api/v1/assets/{asset_id}"): frozenset({A, M, MT, SD}),
+    ("PATCH", "/api/v1/assets/{asset_id}"): frozenset({A, M}),
+    ("GET", "/api/v1/assets/{asset_id}/history"): frozenset({A, M, MT, SD}),
+    ("GET", "/api/v1/assets/{asset_id}/reliability"): frozenset({A, M, MT}),
+    ("GET", "/api/v1/maintenance/templates"): frozenset({A, M, MT}),
+    ("GET", "/api/v1/maintenance/plans"): frozenset({A, M, MT}),
+    ("POST", "/api/v1/maintenance/plans"): frozenset({A, M, MT}),
+    ("POST", "/api/v1/maintenance/plans/from-template"): frozenset({A, M, MT}),
+    ("GET", "/api/v1/maintenance/plans/{plan_id}"): frozenset({A, M, MT}),
+    ("PATCH", "/api/v1/maintenance/plans/{plan_id}"): frozenset({A, M, MT}),
+    ("GET", "/api/v1/maintenance/plans/{plan_id}/runs"): frozenset({A, M, MT}),
     # Rules: managers change and try them; technicians read them and what they caused.
     ("GET", "/api/v1/rules"): frozenset({A, M, MT}),
     ("POST", "/api/v1/rules/validate"): frozenset({A, M}),

@@ -30,9 +30,9 @@ from hub.domain.maintenance import (
 )
 from hub.domain.maintenance_templates import Template, templates_from
 from hub.domain.outcomes import OrderOpened, OrderReopened, OrderResolved, OrderSource
-from hub.domain.registry import Asset
+from hub.handlers import facilities
 from hub.handlers.facilities import visible_asset
-from hub.handlers.maintenance_usage import asset_totals
+from hub.handlers.maintenance_usage import RecordUsage, asset_totals, record_usage
 from hub.ports import UnitOfWork
 
 SHIPPED_TEMPLATES = Path(__file__).resolve().parents[2] / "config" / "maintenance"
@@ -111,9 +111,11 @@ async def create_plan(cmd: CreatePlan, uow: UnitOfWork) -> int:
     return await _add(uow, plan)
 
 
-async def create_plan_from_template(cmd: CreatePlanFromTemplate, uow: UnitOfWork,
-                                    templates: Mapping[str, Template] | None = None) -> int:
-    known = shipped_templates() if templates is None else templates
+async def create_plan_from_template(
+        cmd: CreatePlanFromTemplate, uow: UnitOfWork,
+        maintenance_templates: Mapping[str, Template] | None = None) -> int:
+    """`maintenance_templates`: loaded (and checked) at start-up; the shipped ones if None."""
+    known = shipped_templates() if maintenance_templates is None else maintenance_templates
     template = known.get(cmd.template)
     if template is None:
         raise Invalid(f"no maintenance template {cmd.template!r}; known: "
@@ -213,12 +215,6 @@ async def on_order_reopened(event: OrderReopened, uow: UnitOfWork) -> None:
     await uow.commit()
 
 
-async def asset_for_plan(uow: UnitOfWork, plan: MaintenancePlan) -> Asset:
-    asset = await uow.get(Asset, plan.asset_id)
-    assert asset is not None
-    return asset
-
-
 COMMAND_HANDLERS: dict[type, Callable[..., Any]] = {
     CreatePlan: create_plan,
     CreatePlanFromTemplate: create_plan_from_template,
@@ -229,3 +225,11 @@ EVENT_HANDLERS: dict[type, list[Callable[..., Any]]] = {
     OrderResolved: [on_order_resolved],
     OrderReopened: [on_order_reopened],
 }
+
+
+# What hub.bootstrap registers for facilities and maintenance together.
+FACILITY_COMMANDS: dict[type, Callable[..., Any]] = {
+    **facilities.COMMAND_HANDLERS, **COMMAND_HANDLERS, RecordUsage: record_usage}
+FACILITY_EVENTS: dict[type, list[Callable[..., Any]]] = {
+    kind: [*facilities.EVENT_HANDLERS.get(kind, []), *EVENT_HANDLERS.get(kind, [])]
+    for kind in (*facilities.EVENT_HANDLERS, *EVENT_HANDLERS)}

@@ -58,6 +58,7 @@ def own_ids(w: World) -> dict[str, int]:
     return {"site_id": w.lakeside, "building_id": w.b1, "unit_id": w.unit_a,
             "resident_id": w.alice, "residency_id": w.residency_alice,
             "account_id": w.accounts["finance"], "device_id": w.lift_b1,
+            "asset_id": w.asset_b1, "plan_id": w.plan_b1,
             "bill_id": w.bill_a, "payment_id": w.payment_a, "fee_item_id": w.fee_lakeside,
             "order_id": w.order_alice,
             "announcement_id": w.ann_b1, "notification_id": w.note_alice,
@@ -139,6 +140,18 @@ def bodies(w: World, ids: Mapping[str, int], username: str) -> dict[Route, dict[
         ("POST", "/api/v1/me/bills/{bill_id}/pay"): {},
         # One second: with a real gateway and no broker, a command waits until it expires.
         ("POST", "/api/v1/devices/{device_id}/commands"): {"action": "open", "expires_in": 1},
+        ("POST", "/api/v1/assets"): {"site_id": ids["site_id"], "code": "pump-1",
+                                     "name": "生活水泵 1 water pump", "category": "pump",
+                                     "area": "地下泵房 basement pump room"},
+        ("PATCH", "/api/v1/assets/{asset_id}"): {"supplier": "Acme Pumps"},
+        ("POST", "/api/v1/maintenance/plans"): {
+            "asset_id": ids["asset_id"], "name": "月检 monthly check",
+            "checklist": ["润滑 lubricate"], "every_months": 1,
+            "first_due": "2027-01-01T09:00:00+08:00"},
+        ("POST", "/api/v1/maintenance/plans/from-template"): {
+            "asset_id": ids["asset_id"], "template": "yearly",
+            "first_due": "2027-06-01T09:00:00+08:00"},
+        ("PATCH", "/api/v1/maintenance/plans/{plan_id}"): {"lead_hours": 24},
     }
 
 

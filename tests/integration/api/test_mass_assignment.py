@@ -105,6 +105,17 @@ CASES: dict[str, tuple[str, Case]] = {
         "POST", "/api/v1/billing/preview", {"site_id": w.lakeside, "period": "2026-11",
                                             "fee_item_ids": [w.fee_lakeside],
                                             "status": "committed"})),
+    "status of an asset": ("body.status", lambda w: (
+        "PATCH", f"/api/v1/assets/{w.asset_b1}", {"supplier": "Acme", "status": "operational"})),
+    "status of a new asset": ("body.status", lambda w: (
+        "POST", "/api/v1/assets", {"site_id": w.lakeside, "code": "pump-2", "name": "Pump",
+                                   "category": "pump", "status": "down"})),
+    "order of a plan": ("body.order_id", lambda w: (
+        "PATCH", f"/api/v1/maintenance/plans/{w.plan_b1}", {"lead_hours": 24,
+                                                            "order_id": 1})),
+    "usage base of a plan": ("body.usage_base", lambda w: (
+        "PATCH", f"/api/v1/maintenance/plans/{w.plan_b1}", {"lead_hours": 24,
+                                                            "usage_base": {"trips": 0}})),
     "amount on a reveal": ("body.amount", lambda w: (
         "POST", f"/api/v1/residents/{w.alice}/reveal", {"reason": "court order 17",
                                                         "amount": "0.01"})),

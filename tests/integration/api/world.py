@@ -7,7 +7,7 @@ tests may change anything without paying for the seeding (Argon2 hashing) again.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import httpx
@@ -56,6 +56,11 @@ class World:
     lift_b2: int = 0
     gate_lakeside: int = 0
     lift_river: int = 0
+    asset_b1: int = 0  # facilities: each lift an asset, with a maintenance plan
+    asset_b2: int = 0
+    asset_river: int = 0
+    plan_b1: int = 0
+    plan_river: int = 0
     order_alice: int = 0  # work orders: households A's and B's repairs, a riverside fault
     order_bob: int = 0
     order_river: int = 0
@@ -133,6 +138,7 @@ async def build(hub: Hub) -> World:
     w.lift_b2 = await device(w.lakeside, w.b2, "lift-b2", "elevator")
     w.gate_lakeside = await device(w.lakeside, None, "gate-north", "gate")
     w.lift_river = await device(w.riverside, w.r1, "lift-r1", "elevator")
+    await _facilities(hub, w)
 
     async def resident(site: int, name: str, phone: str, nid: str | None, unit_id: int,
                        relation: Relation) -> int:
@@ -170,6 +176,31 @@ async def build(hub: Hub) -> World:
         w.tokens[username] = tokens.access_token
         w.refresh_tokens[username] = tokens.refresh_token
     return w
+
+
+async def _facilities(hub: Hub, w: World) -> None:
+    """A lift asset per building, linked to its lift device, and a TSG T5002 plan for two."""
+    from hub.handlers.facilities import RegisterAsset
+    from hub.handlers.maintenance import CreatePlanFromTemplate
+
+    async def asset(site: int, building: int, code: str, device_id: int) -> int:
+        asset_id = int(await hub.bus.handle(RegisterAsset(
+            SYSTEM, site_id=site, code=code, name=f"{code} lift", category="elevator",
+            building_id=building, supplier="Lakeside Lifts Co.")))
+        async with hub.engine.begin() as conn:
+            await conn.execute(devices.update().where(devices.c.id == device_id)
+                               .values(asset_id=asset_id))
+        return asset_id
+
+    w.asset_b1 = await asset(w.lakeside, w.b1, "b1-lift", w.lift_b1)
+    w.asset_b2 = await asset(w.lakeside, w.b2, "b2-lift", w.lift_b2)
+    w.asset_river = await asset(w.riverside, w.r1, "r1-lift", w.lift_river)
+    first_due = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    w.plan_b1 = int(await hub.bus.handle(CreatePlanFromTemplate(
+        actor=SYSTEM, asset_id=w.asset_b1, template="half-monthly", first_due=first_due,
+        every_trips=5000)))
+    w.plan_river = int(await hub.bus.handle(CreatePlanFromTemplate(
+        actor=SYSTEM, asset_id=w.asset_river, template="quarterly", first_due=first_due)))
 
 
 async def login(client: httpx.AsyncClient, username: str,
