@@ -31,9 +31,9 @@ from hub.handlers import notices as notice_handlers
 from hub.handlers import notifications as notification_handlers
 from hub.handlers import payments as payment_handlers
 from hub.handlers import work_orders as work_order_handlers
-from hub.handlers.work_order_sla import sla_forever
 from hub.handlers.maintenance import FACILITY_COMMANDS, FACILITY_EVENTS, load_templates
 from hub.handlers.maintenance_usage import UsageTracker
+from hub.handlers.work_order_sla import sla_forever
 from hub.health import HealthBoard, watch_loop_lag
 from hub.ingest.command_log import SqlCommandLog
 from hub.ingest.pipeline import IngestPipeline
