@@ -25,6 +25,7 @@ class AuditAction(StrEnum):
     DEVICE_COMMAND = "device_command"  # a command sent to a device by staff
     REFUND = "refund"  # money returned on a payment, with its reason kept in refunds
     WRITE_OFF = "write_off"  # an unpaid amount given up, with its reason kept in write_offs
+    DATA_IMPORTED = "data_imported"  # a committed import: its kind and counts, no row data
 
 
 @dataclass(eq=False)
