@@ -14,7 +14,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from hub.bootstrap import _inject
 from hub.bus import MessageBus
 from hub.domain.accounts import SYSTEM, Account, Role, ScopeGrant
-from hub.domain.outcomes import Cause, Evidence, Priority, RaiseFault
+from hub.domain.outcomes import (
+    Cause,
+    Evidence,
+    OrderOpened,
+    OrderReopened,
+    Priority,
+    RaiseFault,
+)
 from hub.domain.property import Building, Site, Unit
 from hub.domain.registry import Device
 from hub.domain.work_orders import DEFAULT_POLICY, OrderPolicy
@@ -60,12 +67,18 @@ def uow_factory(engine: AsyncEngine) -> Callable[[], SqlUnitOfWork]:
     return lambda: SqlUnitOfWork(sessions)
 
 
-def make_bus(engine: AsyncEngine, clock: Clock,
-             policy: OrderPolicy = DEFAULT_POLICY) -> MessageBus:
+def make_bus(engine: AsyncEngine, clock: Clock, policy: OrderPolicy = DEFAULT_POLICY,
+             published: list[object] | None = None) -> MessageBus:
+    """`published` collects the events the bus delivers (after their command committed)."""
     dependencies = {"clock": clock, "order_policy": policy}
+
+    async def record(event: object, uow: object) -> None:
+        if published is not None:
+            published.append(event)
+
     return MessageBus(uow_factory(engine),
                       {kind: _inject(h, dependencies) for kind, h in COMMAND_HANDLERS.items()},
-                      {})
+                      {OrderOpened: [record], OrderReopened: [record]})
 
 
 async def seed(engine: AsyncEngine) -> Estate:

@@ -119,7 +119,8 @@ async def test_fifty_identical_faults_at_once_from_two_workers_open_one_order(
     caplog.set_level(logging.INFO, logger="hub.handlers.work_order_faults")
     engines = [make_engine(database_url), make_engine(database_url)]
     try:
-        buses = [make_bus(e, clock) for e in engines]
+        published: list[object] = []
+        buses = [make_bus(e, clock, published=published) for e in engines]
         results = await asyncio.gather(*(
             buses[n % 2].handle(trapped(estate, clock.now, seq=n)) for n in range(50)))
         orders, open_, occurrences = await _counts(engines[0])
@@ -130,8 +131,9 @@ async def test_fifty_identical_faults_at_once_from_two_workers_open_one_order(
     retried = sum("concurrent change" in r.getMessage() for r in caplog.records)
     print(f"R2 on {backend}: deliveries=50 orders={orders} open={open_} "
           f"occurrences={occurrences} distinct_ids={len(set(results))} "
-          f"retried_after_conflict={retried}")
+          f"retried_after_conflict={retried} OrderOpened_published={len(published)}")
     assert (orders, open_, occurrences) == (1, 1, 50)
+    assert [type(e).__name__ for e in published] == ["OrderOpened"]  # losers published none
     assert len(set(results)) == 1
 
 
@@ -155,3 +157,28 @@ async def test_an_asset_fault_is_placed_in_the_assets_building_and_keyed_by_asse
                   replace(fault, site_id=estate.site + 100, fault="DRY_RUN")):
         with pytest.raises(NotFound, match=f"asset {pump.id} not found"):
             await bus.handle(wrong)
+
+
+async def test_twenty_identical_relapses_at_once_reopen_the_order_once(
+        database_url: str, estate: Estate, clock: Clock) -> None:
+    """The version column lets one twin reopen; the others find it open and add to it."""
+    engines = [make_engine(database_url), make_engine(database_url)]
+    policy = OrderPolicy(relapse_window=timedelta(hours=2))
+    try:
+        order_id = await make_bus(engines[0], clock, policy).handle(trapped(estate, clock.now))
+        await _resolve(engines[0], clock, estate, order_id)
+        clock.advance(minutes=10)
+        published: list[object] = []
+        buses = [make_bus(e, clock, policy, published) for e in engines]
+        results = await asyncio.gather(*(
+            buses[n % 2].handle(trapped(estate, clock.now, seq=100 + n)) for n in range(20)))
+        order = await _order(engines[0], order_id)
+        counts = await _counts(engines[0])
+    finally:
+        for e in engines:
+            await e.dispose()
+    print(f"relapse x20 on {database_url.split(':', 1)[0]}: reopen_count={order.reopen_count} "
+          f"occurrences={len(order.occurrences)} published={len(published)}")
+    assert set(results) == {order_id}
+    assert (order.reopen_count, len(order.occurrences), counts) == (1, 21, (1, 1, 21))
+    assert [type(e).__name__ for e in published] == ["OrderReopened"]
