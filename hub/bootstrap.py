@@ -35,6 +35,7 @@ from hub.handlers.maintenance import FACILITY_COMMANDS, FACILITY_EVENTS, load_te
 from hub.handlers.maintenance_usage import UsageTracker
 from hub.handlers.work_order_sla import sla_forever
 from hub.health import HealthBoard, watch_loop_lag
+from hub.imports import service as import_handlers
 from hub.ingest.command_log import SqlCommandLog
 from hub.ingest.pipeline import IngestPipeline
 from hub.notify.services import NoticeServices, build_notice_services
@@ -80,6 +81,7 @@ COMMAND_HANDLERS: dict[type, Callable[..., Any]] = {
     **billing_handlers.COMMAND_HANDLERS,
     **billing_runs.COMMAND_HANDLERS,
     **payment_handlers.COMMAND_HANDLERS,
+    **import_handlers.COMMAND_HANDLERS,
 }
 EVENT_HANDLERS: dict[type, list[Callable[..., Any]]] = {}
 

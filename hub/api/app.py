@@ -17,6 +17,7 @@ from hub.api.routers import auth, health, property, residents, staff
 from hub.api.routers import billing as billing_routes
 from hub.api.routers import complaints as complaint_routes
 from hub.api.routers import devices as device_routes
+from hub.api.routers import imports as import_routes
 from hub.api.routers import maintenance as maintenance_routes
 from hub.api.routers import notifications as notification_routes
 from hub.api.routers import payments as payment_routes
@@ -34,7 +35,8 @@ ROUTERS = (health.router, auth.router, property.router, residents.router, staff.
            notification_routes.router, complaint_routes.router, rule_routes.router,
            work_order_routes.router,
            billing_routes.router, payment_routes.router,
-           asset_routes.router, maintenance_routes.router)
+           asset_routes.router, maintenance_routes.router,
+           import_routes.router)
 
 
 def create_app(settings: Settings, hub: Hub | None = None) -> FastAPI:

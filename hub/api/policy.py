@@ -199,6 +199,25 @@ POLICY: Final[dict[tuple[str, str], Allowed]] = {
     ("POST", "/api/v1/me/bills/{bill_id}/pay"): frozenset({R}),
     ("GET", "/api/v1/me/payments"): frozenset({R}),
     ("GET", "/api/v1/me/payments/{payment_id}/receipt"): frozenset({R}),
+
+    # Imports (data migration) and their templates: who may create a record of a kind one at
+    # a time may import it, but a whole site's worth needs the whole site (checked in the
+    # handler). Kinds of modules that do not exist yet answer 422 with the reason.
+    ("POST", "/api/v1/imports/buildings"): frozenset({A, M}),
+    ("GET", "/api/v1/imports/templates/buildings.csv"): frozenset({A, M}),
+    ("GET", "/api/v1/imports/templates/buildings.xlsx"): frozenset({A, M}),
+    ("POST", "/api/v1/imports/units"): frozenset({A, M}),
+    ("GET", "/api/v1/imports/templates/units.csv"): frozenset({A, M}),
+    ("GET", "/api/v1/imports/templates/units.xlsx"): frozenset({A, M}),
+    ("POST", "/api/v1/imports/residents"): frozenset({A, M, SD}),
+    ("GET", "/api/v1/imports/templates/residents.csv"): frozenset({A, M, SD}),
+    ("GET", "/api/v1/imports/templates/residents.xlsx"): frozenset({A, M, SD}),
+    ("POST", "/api/v1/imports/meter-readings"): frozenset({A, M, F}),
+    ("GET", "/api/v1/imports/templates/meter-readings.csv"): frozenset({A, M, F}),
+    ("GET", "/api/v1/imports/templates/meter-readings.xlsx"): frozenset({A, M, F}),
+    ("POST", "/api/v1/imports/vehicles"): frozenset({A, M}),
+    ("POST", "/api/v1/imports/parking-spaces"): frozenset({A, M}),
+    ("POST", "/api/v1/imports/opening-balances"): frozenset({A, M, F}),
 }
 
 
