@@ -197,3 +197,36 @@ async def test_only_the_household_confirms_and_rates_once(api: Api) -> None:
 async def test_the_sla_job_is_wired_to_notify_managers(api: Api) -> None:
     job = api.hub.jobs["work_orders.sla"]
     assert job.keywords["notify"] == api.hub.bus.handle  # type: ignore[attr-defined]
+
+
+async def test_claim_return_transfer_and_reopen_through_the_api(api: Api) -> None:
+    w = api.world
+    order = f"/api/v1/work-orders/{w.order_bob}"
+    tech, manager = w.accounts["tech"], w.accounts["manager"]
+    assert (await _post(api, "tech", f"{order}/claim")).status_code == 204
+    queue = (await _get(api, "tech", "/api/v1/work-orders/mine")).json()["items"]
+    assert [(o["id"], o["status"]) for o in queue] == [(w.order_bob, "accepted")]
+    assert (await _post(api, "tech", f"{order}/return", {"reason": "needs a plumber"})
+            ).status_code == 204
+    pool = (await _get(api, "desk", "/api/v1/work-orders", status="returned")).json()
+    assert [o["id"] for o in pool["items"]] == [w.order_bob]
+    await _post(api, "desk", f"{order}/assign", {"assignee_id": tech})
+    moved = await _post(api, "desk", f"{order}/transfer", {"assignee_id": manager,
+                                                            "reason": "night shift"})
+    assert moved.status_code == 204
+    assert [o["id"] for o in (await _get(api, "manager", "/api/v1/work-orders",
+                                         assignee_id=manager)).json()["items"]] == [w.order_bob]
+    for step in ("accept", "start"):
+        assert (await _post(api, "manager", f"{order}/{step}")).status_code == 204
+    await _post(api, "manager", f"{order}/resolve", {"note": "drain cleared"})
+    await _post(api, "desk", f"{order}/close")
+    assert (await _post(api, "tech", f"{order}/reopen", {"reason": "x"})).status_code == 403
+    assert (await _post(api, "desk", f"{order}/reopen", {"reason": "blocked again"})
+            ).status_code == 204
+    detail = (await _get(api, "desk", order)).json()
+    assert (detail["status"], detail["assignee_id"], detail["reopen_count"]) == (
+        "assigned", manager, 1)
+    kinds = [e["kind"] for e in detail["timeline"]]
+    assert kinds == ["opened", "claimed", "returned", "assigned", "transferred", "accepted",
+                     "started", "resolved", "closed", "reopened"]
+    assert "night shift" in detail["timeline"][4]["text"]
