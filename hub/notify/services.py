@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from hub.domain.notifications import Channel
+from hub.domain.notifications import Channel, TokenBucket
 from hub.media import PhotoStore, photo_store_for
 from hub.notify.broker import Broker
 from hub.notify.directory import SqlDirectory
@@ -16,6 +16,7 @@ from hub.notify.notifier import Notifier
 from hub.notify.providers import ConsoleProvider, NotificationProvider
 
 HEARTBEAT_S = 15.0
+COMPLAINTS_PER_HOUR = 10  # per account: a resident's writes are rate limited (DESIGN §7)
 
 
 @dataclass
@@ -25,6 +26,8 @@ class NoticeServices:
     directory: SqlDirectory
     photos: PhotoStore
     heartbeat_s: float = HEARTBEAT_S
+    complaint_limit: TokenBucket = field(
+        default_factory=lambda: TokenBucket(COMPLAINTS_PER_HOUR, 3600.0))
 
     def dependencies(self) -> dict[str, Any]:
         """Handler dependencies, by parameter name (hub.bootstrap._inject)."""

@@ -28,6 +28,11 @@ def feed_query(account_id: int, *, unread: bool | None = None, category: str | N
     return query
 
 
+async def newest_id(session: AsyncSession, account_id: int) -> int:
+    return int(await session.scalar(select(func.max(n.c.id)).where(
+        n.c.account_id == account_id)) or 0)
+
+
 async def unread_count(session: AsyncSession, account_id: int) -> int:
     return int(await session.scalar(select(func.count()).select_from(n).where(
         n.c.account_id == account_id, n.c.read_at.is_(None))) or 0)

@@ -132,12 +132,26 @@ async def test_a_slow_subscriber_is_dropped_and_counted_the_others_keep_going() 
     assert left[-1] is None  # the reader learns it was dropped
 
 
+class _Feed:
+    """The stored rows a stream reads after an id (what another worker stored, say)."""
+
+    def __init__(self, *items: LiveItem) -> None:
+        self.items = list(items)
+        self.asked: list[int] = []
+
+    async def since(self, after: int) -> list[LiveItem]:
+        self.asked.append(after)
+        return [i for i in self.items if (i.id or 0) > after]
+
+
 async def test_the_stream_sends_what_was_missed_then_live_items_then_ends() -> None:
     broker = Broker()
     subscription = broker.subscribe(3)
-    missed = [LiveItem("notification", 41, {"title": "早上好"})]
-    stream = stream_events(subscription, missed, heartbeat_s=3600.0, max_s=3600.0)
+    feed = _Feed(LiveItem("notification", 40, {"title": "old"}),
+                 LiveItem("notification", 41, {"title": "早上好"}))
+    stream = stream_events(subscription, feed.since, 40, heartbeat_s=3600.0, max_s=3600.0)
     chunks = [await anext(stream), await anext(stream)]
+    broker.publish(3, LiveItem("notification", 41, {"title": "早上好"}))  # sent already
     broker.publish(3, LiveItem("notification", 42, {"title": "Water back"}))
     chunks.append(await anext(stream))
     assert chunks[0].startswith("retry: 5000\n")
@@ -147,17 +161,27 @@ async def test_the_stream_sends_what_was_missed_then_live_items_then_ends() -> N
     assert broker.subscribers == 0  # closing the stream unsubscribes
 
 
-async def test_the_stream_sends_a_heartbeat_when_nothing_comes() -> None:
+async def test_a_quiet_stream_polls_the_feed_then_sends_a_heartbeat() -> None:
+    """Another worker's notification never reaches this process's broker: the stream finds
+    it in the feed when nothing came live for a heartbeat's time."""
     broker = Broker()
-    stream = stream_events(broker.subscribe(3), [], heartbeat_s=0.0, max_s=3600.0)
+    feed = _Feed()
+    stream = stream_events(broker.subscribe(3), feed.since, 7, heartbeat_s=0.0, max_s=3600.0)
     await anext(stream)
-    assert await anext(stream) == ": heartbeat\n\n"
+    first = await anext(stream)
+    feed.items.append(LiveItem("notification", 8, {"title": "from worker 2"}))
+    polled = await anext(stream)
+    quiet = await anext(stream)
+    assert (first, quiet) == (": heartbeat\n\n", ": heartbeat\n\n")
+    assert polled.startswith("id: 8\n")
+    assert feed.asked == [7, 7, 7, 8]  # missed on connect, then one poll per quiet beat
     await stream.aclose()
 
 
 async def test_a_stream_asked_to_end_at_once_says_reconnect() -> None:
     broker = Broker()
-    chunks = [c async for c in stream_events(broker.subscribe(3), [], 15.0, max_s=0.0)]
+    chunks = [c async for c in stream_events(broker.subscribe(3), _Feed().since, 0, 15.0,
+                                             max_s=0.0)]
     assert chunks[-1] == "event: reconnect\ndata: {}\n\n"
     assert broker.subscribers == 0
 

@@ -3,11 +3,13 @@ staff list, reply, move and escalate those of their sites or buildings."""
 
 from __future__ import annotations
 
+import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, Response, UploadFile
 
 from hub.api.deps import ActorDep, BusDep, HubDep, PagingDep, SessionDep, page_of
+from hub.api.limits import TooManyAttempts
 from hub.api.schemas.common import Created, Id, Page
 from hub.api.schemas.complaints import (
     ComplaintOut,
@@ -45,6 +47,9 @@ async def submit_complaint(
     if unknown:
         raise Invalid(f"body.{unknown[0]}: unknown or protected field; not accepted",
                       field=f"body.{unknown[0]}")
+    if not hub.notices.complaint_limit.take(actor.account_id, time.monotonic()):
+        raise TooManyAttempts("too many complaints from this account; try again later",
+                              retry_after=600)
     if len(photos) > MAX_PHOTOS:
         raise Invalid(f"at most {MAX_PHOTOS} photos, not {len(photos)}", field="body.photos")
     unit = unit_id if unit_id is not None else _only_unit(actor)

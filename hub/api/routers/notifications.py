@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query
@@ -60,27 +60,42 @@ def sse(item: LiveItem) -> str:
     return f"{head}event: {item.event}\ndata: {data}\n\n"
 
 
-async def stream_events(subscription: Subscription, missed: list[LiveItem],
+# The feed rows after an id, oldest first: what a stream missed, or what another worker
+# stored (the broker is per process; several `hub run` workers share the database).
+Since = Callable[[int], Awaitable[list[LiveItem]]]
+
+
+async def stream_events(subscription: Subscription, since: Since, after: int,
                         heartbeat_s: float, max_s: float) -> AsyncGenerator[str, None]:
-    """What was missed, then live items as they come, a comment line as heartbeat when
-    nothing came for `heartbeat_s`. Ends after `max_s` (`event: reconnect`: the client comes
+    """The rows after `after`, then live items as they come. When nothing came for
+    `heartbeat_s`, the rows stored meanwhile (by any worker), else a comment line as
+    heartbeat. Each id is sent once. Ends after `max_s` (`event: reconnect`: the client comes
     back with Last-Event-ID) or when the broker drops a subscriber too slow to keep up."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + max_s
+    last = after
     try:
         yield "retry: 5000\n: connected\n\n"
-        for item in missed:
+        for item in await since(last):
+            last = max(last, item.id or 0)
             yield sse(item)
         while (left := deadline - loop.time()) > 0:
             try:
                 live = await subscription.next(min(heartbeat_s, left))
             except TimeoutError:
-                yield ": heartbeat\n\n"
+                stored = await since(last)
+                for item in stored:
+                    last = max(last, item.id or 0)
+                    yield sse(item)
+                if not stored:
+                    yield ": heartbeat\n\n"
                 continue
             if live is None:
                 yield "event: dropped\ndata: {}\n\n"
                 return
-            yield sse(live)
+            if live.id is None or live.id > last:
+                last = max(last, live.id or 0)
+                yield sse(live)
         yield "event: reconnect\ndata: {}\n\n"
     finally:
         subscription.close()
@@ -98,28 +113,32 @@ async def notification_stream(
 ) -> StreamingResponse:
     """Server-Sent Events: `event: notification` with the feed row as JSON data. With a
     Last-Event-ID header, the notifications after it come first (at most 100)."""
-    after: int | None = None
+    if last_event_id and not last_event_id.isdigit():
+        raise Invalid("Last-Event-ID must be a notification id", field="header.last-event-id")
+    account = actor.account_id
+
+    async def since(after: int) -> list[LiveItem]:
+        # A session of its own each time: a dependency's would stay open for the whole stream.
+        async with hub.sessions() as db:
+            rows = (await db.execute(views.feed_query(account, after_id=after)
+                                     .limit(MISSED_MAX))).all()
+        return [LiveItem("notification", r.id, views.live_data(r._mapping))
+                for r in reversed(rows)]
+
     if last_event_id:
-        if not last_event_id.isdigit():
-            raise Invalid("Last-Event-ID must be a notification id", field="header.last-event-id")
         after = int(last_event_id)
-    broker = hub.notices.broker
+    else:  # before subscribing: what is stored after this point comes live or by polling
+        async with hub.sessions() as db:
+            after = await views.newest_id(db, account)
     try:
-        subscription = broker.subscribe(actor.account_id)
+        subscription = hub.notices.broker.subscribe(account)
     except OverflowError:
         raise TooManyAttempts("too many live streams; read the feed instead",
                               retry_after=30) from None
-    missed: list[LiveItem] = []
-    if after is not None:
-        # A session of its own: a dependency's would stay open for the whole stream.
-        async with hub.sessions() as db:
-            rows = (await db.execute(views.feed_query(actor.account_id, after_id=after)
-                                     .limit(MISSED_MAX))).all()
-        missed = [LiveItem("notification", r.id, views.live_data(r._mapping))
-                  for r in reversed(rows)]
-    return StreamingResponse(stream_events(subscription, missed, hub.notices.heartbeat_s, max_s),
-                             media_type="text/event-stream",
-                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    return StreamingResponse(
+        stream_events(subscription, since, after, hub.notices.heartbeat_s, max_s),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
 
 @router.get("/notification-preferences")

@@ -201,3 +201,13 @@ async def test_staff_lists_filter_and_stay_in_scope(api: Api) -> None:
     async with api.hub.engine.connect() as conn:
         total = await conn.scalar(select(func.count()).select_from(complaints))
     assert total == 3
+
+
+async def test_a_resident_files_at_most_ten_complaints_an_hour(api: Api) -> None:
+    answers = [(await _submit(api, title=f"Complaint {i}")).status_code for i in range(12)]
+    refused = await _submit(api, title="one more")
+    print(f"12 complaints from alice: {answers.count(201)} accepted, {answers.count(429)} "
+          f"refused (Retry-After {refused.headers.get('retry-after')})")
+    assert answers == [201] * 10 + [429] * 2
+    assert refused.json()["error"]["code"] == "too_many_requests"
+    assert (await _submit(api, "bob")).status_code == 201
