@@ -1,4 +1,4 @@
-"""The `hub` command: demo, run, db, user, config, pii, rules."""
+"""The `hub` command: demo, run, db, user, import, config, pii, rules."""
 
 from __future__ import annotations
 
@@ -137,6 +137,34 @@ def user_create(
         typer.secho(str(err), err=True, fg="red")
         raise typer.Exit(2) from None
     typer.echo(f"account {account_id} created: {username} ({role})")
+
+
+@app.command("import")
+def import_rows(
+    kind: Annotated[str, typer.Argument(help="buildings, units, residents or meter-readings")],
+    file: Annotated[Path, typer.Argument(help="A CSV (UTF-8 or GB18030) or .xlsx file.",
+                                         exists=True, dir_okay=False, readable=True)],
+    commit: Annotated[bool, typer.Option(
+        "--commit", help="Write the rows, all or none. Without it: a dry run.")] = False,
+    site: Annotated[str | None, typer.Option(
+        help="Code of the site to import into; needed when there are several.")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Import a spreadsheet: every problem as FILE:row N: column: value: reason; exit 1 on any."""
+    from hub.imports.console import import_parsed, read_file, report_lines
+
+    settings = _settings(config)
+    with _database_errors(settings):
+        try:
+            parsed = read_file(kind, file)
+            report = asyncio.run(import_parsed(settings, parsed, commit=commit,
+                                               site_code=site))
+        except ValueError as err:
+            typer.secho(str(err), err=True, fg="red")
+            raise typer.Exit(2) from None
+    for line in report_lines(report, str(file)):
+        typer.echo(line)
+    raise typer.Exit(1 if report.problems else 0)
 
 
 @config_app.command("check")

@@ -39,7 +39,7 @@ class RowCells:
     def __init__(self, kind: Kind, header: Header, number: int, cells: tuple[Any, ...]) -> None:
         self.number = number
         self.problems: list[Problem] = []
-        self._header = header
+        self.header = header
         self._masked = {c.field: c.masked for c in kind.columns}
         self._raw = {f: (cells[i] if i < len(cells) else None) for f, i in header.index.items()}
 
@@ -52,7 +52,7 @@ class RowCells:
 
     def problem(self, field: str, reason: str, value: object = ...) -> None:
         cell = self._raw.get(field) if value is ... else value
-        self.problems.append(Problem(self.number, self._header.name(field),
+        self.problems.append(Problem(self.number, self.header.name(field),
                                      shown(cell, masked=self._masked.get(field, "")), reason))
 
     def text(self, field: str, *, required: bool = True, max_chars: int = 200) -> str | None:

@@ -91,7 +91,7 @@ _NOISE = re.compile(r"[\s_\-*]+")
 
 def normalise_header(text: str) -> tuple[str, ...]:
     """The names a header cell stands for, normalised ("楼栋 (building)" → 楼栋, building)."""
-    raw = text.strip()
+    raw = text.strip().rstrip("*").strip()
     match = _PARENS.match(raw)
     parts = [match.group(1), match.group(2)] if match else [raw]
     return tuple(n for n in (_NOISE.sub("", p).lower() for p in parts) if n)

@@ -19,6 +19,16 @@ MAX_ROWS = 50_000
 MAX_BYTES = 10 * 1024 * 1024
 
 
+@dataclass(frozen=True)
+class Ref:
+    """What a row with problems names, so that an unknown building or unit in it is reported
+    too: the dry run tells everything wrong with a row, not its first problem."""
+
+    row: int
+    building: str | None
+    unit: str | None
+
+
 @dataclass
 class Parsed:
     kind: str
@@ -27,6 +37,12 @@ class Parsed:
     problems: list[Problem] = field(default_factory=list)
     header: Header = field(default_factory=lambda: Header({}, {}))
     header_row: int = 1
+    refs: list[Ref] = field(default_factory=list)  # of the rows with problems
+
+    def order(self, problems: list[Problem]) -> list[Problem]:
+        """By row, and in a row by the file's column order."""
+        position = {self.header.names[f]: i for f, i in self.header.index.items()}
+        return sorted(problems, key=lambda p: (p.row, position.get(p.column, len(position))))
 
 
 def kind_named(name: str) -> Kind:
@@ -77,7 +93,26 @@ def _read_rows(kind: Kind, table: Table, parsed: Parsed, max_rows: int) -> None:
         parsed.problems.extend(row_cells.problems)
         if row is not None:
             parsed.rows.append(row)
+        elif kind.name != "buildings":
+            parsed.refs.append(_ref(kind, row_cells))
     _duplicates(parsed)
+
+
+def _ref(kind: Kind, cells: RowCells) -> Ref:
+    """The building and unit a row names, unless the cell itself is the row's problem."""
+    spoilt = {p.column for p in cells.problems}
+
+    def named(field: str) -> str | None:
+        value = cells.raw(field)
+        if value is None or cells.header.name(field) in spoilt:
+            return None
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        return str(value).strip()
+
+    building = named("building")
+    unit = named("unit") if kind.name != "units" else None
+    return Ref(cells.number, building.lower() if building else None, unit)
 
 
 def _duplicates(parsed: Parsed) -> None:

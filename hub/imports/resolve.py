@@ -18,6 +18,7 @@ from hub.domain.property import Building, Unit
 from hub.domain.residents import Residency, Resident
 from hub.handlers.billing import RecordReading
 from hub.imports.columns import Header
+from hub.imports.parse import Ref
 from hub.imports.report import Problem
 from hub.imports.rows import BuildingRow, ReadingRow, ResidentRow, Row, UnitRow
 from hub.ports import UnitOfWork
@@ -48,7 +49,7 @@ class Resolver:
         self._units: dict[tuple[int, str], Unit] = {}
         self._new_people: dict[str, int] = {}  # blind index → the row that registers them
 
-    async def resolve(self, kind: str, rows: Sequence[Row]) -> Plan:
+    async def resolve(self, kind: str, rows: Sequence[Row], refs: Sequence[Ref] = ()) -> Plan:
         self._buildings = {b.code: b for b in await self.uow.find(Building, site_id=self.site_id)}
         if kind != "buildings":
             self._units = {(u.building_id, u.number): u
@@ -62,7 +63,21 @@ class Resolver:
                 await self._resident(row)
             else:
                 await self._reading(row)
+        self.check_refs(refs)
         return self.plan
+
+    def check_refs(self, refs: Sequence[Ref]) -> None:
+        """Rows with problems of their own: is what they name there?"""
+        for ref in refs:
+            if ref.building is None:
+                continue
+            building = self._buildings.get(ref.building)
+            if building is None:
+                self._problem(ref.row, "building", ref.building,
+                              "no building with this code in the site")
+            elif ref.unit is not None and (building.id, ref.unit) not in self._units:
+                self._problem(ref.row, "unit", ref.unit,
+                              f"no unit with this number in building {building.code}")
 
     def _problem(self, row: int, column: str, value: object, reason: str) -> None:
         self.plan.problems.append(Problem(row, self.header.name(column), str(value), reason))

@@ -94,8 +94,8 @@ async def run_import(cmd: RunImport, uow: UnitOfWork, vault: PiiVault, clock: Cl
     if parsed.count == 0 and report.problems:  # the file could not be read as a table
         return report
     plan = await Resolver(uow, cmd.actor, cmd.site_id, parsed.header, vault).resolve(
-        parsed.kind, parsed.rows)
-    report.problems = sorted(report.problems + plan.problems, key=lambda p: p.row)
+        parsed.kind, parsed.rows, parsed.refs)
+    report.problems = parsed.order(report.problems + plan.problems)
     report.unchanged, report.created = plan.unchanged, len(plan.steps)
     if report.problems or not cmd.commit:
         return report
