@@ -41,7 +41,8 @@ def _ids_by_param(w: World) -> dict[str, list[int]]:
             "plan_id": [w.plan_b1, w.plan_river],
             "announcement_id": [w.ann_lakeside, w.ann_b1, w.ann_b2, w.ann_river],
             "notification_id": [w.note_alice, w.note_bob, w.note_river_manager],
-            "complaint_id": [w.complaint_a, w.complaint_b, w.complaint_river]}
+            "complaint_id": [w.complaint_a, w.complaint_b, w.complaint_river],
+            "order_id": [w.order_alice, w.order_bob, w.order_river]}
 
 
 def _residents_in(value: Any) -> Iterator[dict[str, Any]]:
