@@ -55,6 +55,8 @@ class Announcement:
     published_at: datetime | None = None
     withdrawn_at: datetime | None = None
     rule_id: str | None = None
+    # Residents are to be told when it shows (a scheduled one: by the job, at its time).
+    notify_pending: bool = False
     id: int | None = None
     targets: list[AnnouncementTarget] = field(default_factory=list)
 
@@ -159,6 +161,15 @@ class PublishAnnouncement(Command):
 @dataclass(frozen=True, kw_only=True)
 class EndAnnouncement(Command):
     """Staff withdraw one announcement by id."""
+
+    announcement_id: int
+    at: datetime
+    actor: Actor = SYSTEM
+
+
+@dataclass(frozen=True, kw_only=True)
+class TellResidents(Command):
+    """The job's: tell the residents of a scheduled announcement whose time has come."""
 
     announcement_id: int
     at: datetime

@@ -3,10 +3,12 @@ keyed ones; residents mark them read."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
+from hub.bus import MessageBus
 from hub.domain.accounts import Actor
 from hub.domain.errors import Conflict, Invalid, NotFound, PermissionDenied
 from hub.domain.notices import (
@@ -20,10 +22,11 @@ from hub.domain.notices import (
     NoticeStatus,
     PublishAnnouncement,
     ReadAnnouncement,
+    TellResidents,
     check_text,
     check_window,
 )
-from hub.domain.notifications import Category
+from hub.domain.notifications import Category, Notification
 from hub.domain.outcomes import PostAnnouncement, WithdrawAnnouncement
 from hub.domain.property import Unit
 from hub.handlers.notifications import add_notifications
@@ -96,11 +99,11 @@ async def create_announcement(cmd: CreateAnnouncement, uow: UnitOfWork,
         targets=await _targets(uow, cmd))
     if cmd.publish:
         announcement.publish(cmd.at)
+        announcement.notify_pending = cmd.notify_residents
     uow.add(announcement)
-    await uow.commit()
+    await uow.flush()
+    await _tell_residents(uow, announcement, cmd.at, directory, notifier)
     assert announcement.id is not None
-    if cmd.publish and cmd.notify_residents:
-        await _tell_residents(uow, announcement, cmd.at, directory, notifier)
     return announcement.id
 
 
@@ -124,11 +127,10 @@ async def change_announcement(cmd: ChangeAnnouncement, uow: UnitOfWork) -> None:
 async def publish_announcement(cmd: PublishAnnouncement, uow: UnitOfWork,
                                directory: SqlDirectory, notifier: Notifier) -> None:
     announcement = await _changeable(uow, cmd.actor, cmd.announcement_id)
-    already = announcement.status == NoticeStatus.PUBLISHED
-    announcement.publish(cmd.at)
-    await uow.commit()
-    if cmd.notify_residents and not already:
-        await _tell_residents(uow, announcement, cmd.at, directory, notifier)
+    if announcement.status != NoticeStatus.PUBLISHED:
+        announcement.publish(cmd.at)
+        announcement.notify_pending = cmd.notify_residents
+    await _tell_residents(uow, announcement, cmd.at, directory, notifier)
 
 
 async def end_announcement(cmd: EndAnnouncement, uow: UnitOfWork) -> None:
@@ -181,17 +183,17 @@ async def post_announcement(cmd: PostAnnouncement, uow: UnitOfWork, directory: S
         targets=[AnnouncementTarget(building_id=cmd.building_id)]
         if cmd.building_id is not None else [])
     announcement.publish(cmd.at)
+    announcement.notify_pending = cmd.notify_residents
     uow.add(announcement)
     try:
-        await uow.commit()
+        await uow.flush()
     except Conflict:  # another worker stored the same key meanwhile: that one stands
         winner = await uow.find_one(Announcement, live_key=cmd.key)
         if winner is None or winner.id is None:
             raise
         return winner.id
+    await _tell_residents(uow, announcement, cmd.at, directory, notifier)
     assert announcement.id is not None
-    if cmd.notify_residents:
-        await _tell_residents(uow, announcement, cmd.at, directory, notifier)
     return announcement.id
 
 
@@ -204,21 +206,48 @@ async def withdraw_keyed_announcement(cmd: WithdrawAnnouncement, uow: UnitOfWork
     return existing.id
 
 
+async def tell_residents(cmd: TellResidents, uow: UnitOfWork, directory: SqlDirectory,
+                         notifier: Notifier) -> bool:
+    announcement = await uow.get(Announcement, cmd.announcement_id)
+    if announcement is None:
+        raise NotFound("announcement", cmd.announcement_id)
+    return await _tell_residents(uow, announcement, cmd.at, directory, notifier)
+
+
 async def _tell_residents(uow: UnitOfWork, a: Announcement, at: datetime,
-                          directory: SqlDirectory, notifier: Notifier) -> None:
-    if not a.visible_at(at):
-        return  # scheduled for later: it is in the list when its time comes
-    if a.audience == Audience.SITE:
-        accounts = await directory.residents(at.date(), site_id=a.site_id)
-    else:
-        accounts = await directory.residents(
-            at.date(), building_ids=[t.building_id for t in a.targets if t.unit_id is None],
-            unit_ids=[t.unit_id for t in a.targets if t.unit_id is not None])
-    rows = add_notifications(uow, accounts, category=Category.ANNOUNCEMENT, title=a.title,
-                             body=a.body[:500], at=at, site_id=a.site_id,
-                             link="/api/v1/me/announcements", rule_id=a.rule_id)
+                          directory: SqlDirectory, notifier: Notifier) -> bool:
+    """Commits the announcement; with it, once it shows and if residents are to be told,
+    a feed row for each (the flag cleared in the same transaction: told once)."""
+    rows: list[Notification] = []
+    if a.notify_pending and a.visible_at(at):
+        if a.audience == Audience.SITE:
+            accounts = await directory.residents(at.date(), site_id=a.site_id)
+        else:
+            accounts = await directory.residents(
+                at.date(), building_ids=[t.building_id for t in a.targets if t.unit_id is None],
+                unit_ids=[t.unit_id for t in a.targets if t.unit_id is not None])
+        rows = add_notifications(uow, accounts, category=Category.ANNOUNCEMENT, title=a.title,
+                                 body=a.body[:500], at=at, site_id=a.site_id,
+                                 link="/api/v1/me/announcements", rule_id=a.rule_id)
+        a.notify_pending = False
     await uow.commit()
     await notifier.deliver(rows, at)
+    return bool(rows) or not a.notify_pending
+
+
+async def run_scheduled_announcements(bus: MessageBus, uow_factory: Callable[[], UnitOfWork],
+                                      now: datetime) -> list[int]:
+    """The job (the lead schedules it): residents told of scheduled announcements whose time
+    has come, once each. Returns the announcements told of by this run."""
+    async with uow_factory() as uow:
+        due = [a.id for a in await uow.find(Announcement, notify_pending=True,
+                                            status=NoticeStatus.PUBLISHED)
+               if a.id is not None and a.visible_at(now)]
+    told = []
+    for ident in due:
+        if await bus.handle(TellResidents(announcement_id=ident, at=now)):
+            told.append(ident)
+    return told
 
 
 COMMAND_HANDLERS: dict[type, Any] = {
@@ -227,6 +256,7 @@ COMMAND_HANDLERS: dict[type, Any] = {
     PublishAnnouncement: publish_announcement,
     EndAnnouncement: end_announcement,
     ReadAnnouncement: read_announcement,
+    TellResidents: tell_residents,
     PostAnnouncement: post_announcement,
     WithdrawAnnouncement: withdraw_keyed_announcement,
 }

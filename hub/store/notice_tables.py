@@ -49,6 +49,7 @@ announcements = Table(
     Column("published_at", UtcDateTime, nullable=True),
     Column("withdrawn_at", UtcDateTime, nullable=True),
     Column("rule_id", String(100), nullable=True),
+    Column("notify_pending", Boolean, nullable=False, default=False),
 )
 
 announcement_targets = Table(

@@ -13,9 +13,10 @@ from sqlalchemy import func, select
 from hub.domain import commands as c
 from hub.domain.accounts import SYSTEM, Actor, Role
 from hub.domain.complaints import ComplaintCategory, ReplyToComplaint, SubmitComplaint
-from hub.domain.notices import NoticeStatus
+from hub.domain.notices import Audience, CreateAnnouncement, NoticeStatus
 from hub.domain.outcomes import Cause, Evidence, Notify, PostAnnouncement, WithdrawAnnouncement
 from hub.handlers.complaints import run_complaint_escalation
+from hub.handlers.notices import run_scheduled_announcements
 from hub.store.notice_tables import announcements, notifications
 from tests.integration.api.conftest import Api
 
@@ -162,3 +163,21 @@ async def test_the_escalation_job_escalates_an_unanswered_complaint_once(api: Ap
     print(f"escalation runs {runs}; managers told {told}")
     assert runs == {23: [], 24: [complaint], 25: [], 48: []}
     assert told == {w.accounts["manager"]: 1}
+
+
+async def test_residents_are_told_of_a_scheduled_announcement_once_when_it_shows(
+        api: Api) -> None:
+    w, hub = api.world, api.hub
+    desk = Actor(w.accounts["desk"], Role.SERVICE_DESK, whole_sites=frozenset({w.lakeside}))
+    ident = await hub.bus.handle(CreateAnnouncement(
+        actor=desk, site_id=w.lakeside, title="Fire drill at 10:00", body="Stairs A and B",
+        audience=Audience.BUILDINGS, building_ids=(w.b1,), publish_at=T + timedelta(hours=2),
+        publish=True, notify_residents=True, at=T))
+    since = await _last_notification(api)
+    runs = {hours: await run_scheduled_announcements(hub.bus, hub.uow,
+                                                     T + timedelta(hours=hours))
+            for hours in (1, 2, 3)}
+    told = await _notified(api, since)
+    print(f"scheduled-announcement runs {runs}; residents told {told}")
+    assert runs == {1: [], 2: [ident], 3: []}
+    assert told == {w.accounts["alice"]: 1, w.accounts["bob"]: 1}

@@ -46,6 +46,7 @@ def upgrade() -> None:
     sa.Column('published_at', UTC_DATETIME, nullable=True),
     sa.Column('withdrawn_at', UTC_DATETIME, nullable=True),
     sa.Column('rule_id', sa.String(length=100), nullable=True),
+    sa.Column('notify_pending', sa.Boolean(), nullable=False),
     sa.ForeignKeyConstraint(['site_id'], ['sites.id'],
         name=op.f('fk_announcements_site_id_sites')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_announcements')),
