@@ -4,6 +4,7 @@ complaint escalation job (once, at the controlled time)."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -181,3 +182,15 @@ async def test_residents_are_told_of_a_scheduled_announcement_once_when_it_shows
     print(f"scheduled-announcement runs {runs}; residents told {told}")
     assert runs == {1: [], 2: [ident], 3: []}
     assert told == {w.accounts["alice"]: 1, w.accounts["bob"]: 1}
+
+
+async def test_one_key_posted_by_five_at_once_is_one_announcement(api: Api) -> None:
+    w = api.world
+    post = PostAnnouncement(key="downtime:gate-north", site_id=w.lakeside,
+                            title="North gate out of service", body="", at=T, cause=CAUSE,
+                            notify_residents=False)
+    ids = await asyncio.gather(*(api.hub.bus.handle(post) for _ in range(5)))
+    stored = await _keyed(api, "downtime:gate-north")
+    print(f"5 concurrent posts of one key: ids {ids}, stored {len(stored)}")
+    assert len(set(ids)) == 1
+    assert stored == [(ids[0], NoticeStatus.PUBLISHED)]
