@@ -56,6 +56,9 @@ maintenance_plans = Table(
     Column("order_due_at", UtcDateTime, nullable=True),
     Column("order_trigger", EnumText(Trigger), nullable=True),
     Column("escalated_at", UtcDateTime, nullable=True),
+    # Optimistic lock: of two workers changing one plan at once (the scheduler opening or
+    # escalating, an order's event completing it), the second fails instead of overwriting.
+    Column("version", Integer, nullable=False),
 )
 
 # One row per service: the checklist as the order's resolution reported it.
@@ -110,7 +113,8 @@ usage_counters = Table(
 def map_facilities(mappers: registry) -> None:
     """Called by hub.store.mapping.start_mappers. DeviceState is a read-only view of the
     ingestion's device_state rows (written by ingestion with Core, never through it)."""
-    mappers.map_imperatively(MaintenancePlan, maintenance_plans)
+    mappers.map_imperatively(MaintenancePlan, maintenance_plans,
+                             version_id_col=maintenance_plans.c.version)
     mappers.map_imperatively(MaintenanceRun, maintenance_runs)
     mappers.map_imperatively(AssetEvent, asset_events)
     mappers.map_imperatively(UsageCounter, usage_counters)

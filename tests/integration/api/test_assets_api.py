@@ -3,11 +3,22 @@ reliability with exact numbers, plans from the TSG T5002 templates, and bad inpu
 
 from __future__ import annotations
 
+import shutil
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+from hub.bootstrap import bootstrap
+from hub.domain.accounts import Actor, Role
+from hub.domain.facilities import AssetEvent
+from hub.domain.maintenance import MaintenancePlan, MaintenanceRun
 from hub.domain.outcomes import OrderOpened, OrderResolved, OrderSource, Priority
+from hub.domain.work_orders.order import WorkOrder
 from hub.handlers.facilities import record_order_event
-from tests.integration.api.conftest import Api
+from hub.handlers.maintenance_schedule import run_due_maintenance
+from hub.handlers.work_orders import Action, ActOnOrder, ResolveOrder
+from tests.integration.api.conftest import Api, api_settings
+from tests.integration.api.world import World
 
 T0 = datetime(2026, 10, 1, tzinfo=UTC)
 HOUR = timedelta(hours=1)
@@ -75,7 +86,7 @@ async def test_bad_assets_are_refused_naming_the_field(api: Api) -> None:
 
 
 async def test_history_and_reliability_of_a_lift_with_exact_numbers(api: Api) -> None:
-    """September... no: October 2026, 31 days = 744 h. Breakdowns of 2 h and 6 h (P1, P2),
+    """October 2026, 31 days = 744 h. Breakdowns of 2 h and 6 h (P1, P2),
     a minor P3 fault and a planned service: 8 h down, 736 h up, MTBF 368 h, MTTR 4 h."""
     w = api.world
     events = [
@@ -192,3 +203,57 @@ async def test_bad_plans_are_refused_naming_the_field(api: Api) -> None:
     after = (await api.client.get(f"/api/v1/maintenance/plans/{w.plan_b1}",
                                   headers=auth)).json()
     assert cleared.status_code == 422 and after == before
+
+
+@dataclass
+class Clock:
+    now: datetime
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+async def test_a_due_plan_becomes_a_real_work_order_and_its_resolution_schedules_the_next(
+        template: tuple[Path, World], tmp_path: Path) -> None:
+    """With the work-order module's own handlers: the scheduler's RaiseFault opens a planned
+    order (P3, checklist, due time); the technician claims, starts and resolves it with its
+    checklist; the plan records the service and the next due date. The hub's clock is the
+    test's (the work orders take their times from it)."""
+    folder, w = template
+    shutil.copy(folder / "hub.db", tmp_path / "hub.db")
+    clock = Clock(datetime(2026, 11, 29, 9, 0, tzinfo=UTC))
+    hub = bootstrap(api_settings(tmp_path), clock=clock)
+    tech = Actor(w.accounts["tech"], Role.MAINTENANCE, whole_sites=frozenset({w.lakeside}))
+    try:
+        done = await run_due_maintenance(hub.bus, hub.uow, clock.now)  # 48 h before due
+        assert done.opened == [w.plan_b1, w.plan_river]  # riverside's quarterly: 72 h before
+        async with hub.uow() as uow:
+            [order] = await uow.find(WorkOrder, asset_id=w.asset_b1)
+            plan = await uow.get(MaintenancePlan, w.plan_b1)
+            assert plan is not None and order.id is not None
+            items, order_id = list(plan.checklist), order.id
+        assert (order.source, order.priority, order.fault, order.due_at) == (
+            OrderSource.MAINTENANCE_PLAN, Priority.P3, f"plan:{w.plan_b1}",
+            datetime(2026, 12, 1, 9, 0, tzinfo=UTC))
+        assert order.checklist == items and plan.order_id == order_id
+
+        clock.now = datetime(2026, 12, 1, 14, 0, tzinfo=UTC)
+        await hub.bus.handle(ActOnOrder(tech, order_id, Action.CLAIM))
+        await hub.bus.handle(ActOnOrder(tech, order_id, Action.START))
+        await hub.bus.handle(ResolveOrder(tech, order_id, {
+            item: i != 2 for i, item in enumerate(items)}))
+
+        async with hub.uow() as uow:
+            plan = await uow.get(MaintenancePlan, w.plan_b1)
+            [run] = await uow.find(MaintenanceRun, plan_id=w.plan_b1)
+            assert plan is not None
+            assert (plan.next_due, plan.order_id, plan.requested_at) == (
+                datetime(2026, 12, 16, 9, 0, tzinfo=UTC), None, None)
+            assert (run.order_id, run.trigger, run.completed_at) == (
+                order_id, "calendar", clock.now)
+            assert [done for _, done in run.checklist] == [i != 2 for i in range(len(items))]
+            events = await uow.find(AssetEvent, asset_id=w.asset_b1)
+        assert [(e.order_id, e.change, e.source) for e in events] == [
+            (order_id, "opened", "maintenance_plan"), (order_id, "resolved", "maintenance_plan")]
+    finally:
+        await hub.close()

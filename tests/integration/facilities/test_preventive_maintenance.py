@@ -4,6 +4,7 @@ completion, overdue escalation once, reopening. Time is passed in, never slept."
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 
 from hub.domain.accounts import SYSTEM, Role
@@ -209,3 +210,21 @@ async def test_an_order_the_work_orders_refused_is_asked_for_again_later(rig: Ri
     [order] = rig.orders.raised
     assert (order.due_at, order.at) == (T0 + 15 * DAY, T0 + 13 * DAY + timedelta(minutes=10))
     assert (await _get(rig, plan_id)).order_id == 1000
+
+
+async def test_two_schedulers_at_once_ask_for_one_order_and_tell_managers_once(
+        rig: Rig) -> None:
+    """Two workers' runs at the same minute (a lease lapsed, a clock skewed): whichever
+    commits second loses on the plan's version and does nothing."""
+    await _plan(rig, every_trips=None)
+
+    opened = await asyncio.gather(*(run_due_maintenance(rig.bus, rig.uow, T0 + 13 * DAY)
+                                    for _ in range(2)))
+    late = await asyncio.gather(*(run_due_maintenance(rig.bus, rig.uow, T0 + 16 * DAY)
+                                  for _ in range(2)))
+
+    print(f"\ntwo runs at once: opened {[r.opened for r in opened]}, "
+          f"escalated {[r.escalated for r in late]}, "
+          f"failed {[r.failed for r in (*opened, *late)]}")
+    assert len(rig.orders.raised) == 1
+    assert len(rig.orders.notified) == 1

@@ -81,6 +81,7 @@ def upgrade() -> None:
     sa.Column('order_due_at', UTC_DATETIME, nullable=True),
     sa.Column('order_trigger', sa.String(length=32), nullable=True),
     sa.Column('escalated_at', UTC_DATETIME, nullable=True),
+    sa.Column('version', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['asset_id'], ['assets.id'],
         name=op.f('fk_maintenance_plans_asset_id_assets')),
     sa.ForeignKeyConstraint(['site_id'], ['sites.id'],
