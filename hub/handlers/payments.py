@@ -1,21 +1,18 @@
-"""Payments: by cash, transfer or online; refunds and write-offs; idempotency keys.
-
-Every payment request carries an Idempotency-Key. `claim_key` inserts the key's row on its own
-and commits it before any work, so the unique index picks the one request that does the work;
-the work then marks the row done with its answer in the same transaction as the payment.
+"""Payments: by cash, transfer or online (the provider's callback applied once); refunds and
+write-offs. Each payment request's handler stores its answer under the Idempotency-Key the
+caller claimed first (hub.handlers.payment_keys), in the same transaction as the payment.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from hub.domain.accounts import Actor, Role
 from hub.domain.audit import AuditAction, entry_by
-from hub.domain.billing.idempotency import IdempotencyKey, KeyState
 from hub.domain.billing.ledger import (
     Allocation,
     AllocationKind,
@@ -37,34 +34,13 @@ from hub.domain.commands import Command
 from hub.domain.errors import Conflict, Invalid, NotFound, PermissionDenied
 from hub.domain.property import Unit
 from hub.handlers.billing_runs import unit_balance
+from hub.handlers.payment_keys import ClaimKey, SettleKey, answer, claim_key, jsonable, settle_key
 from hub.handlers.scope import visible_unit
 from hub.payments.provider import PaymentProvider
 from hub.ports import Clock, UnitOfWork
 
 # Money goes back out only through these roles (DESIGN.md §7: refunds are audited).
 MONEY_BACK_ROLES = frozenset({Role.ADMIN, Role.FINANCE})
-
-
-@dataclass(frozen=True)
-class ClaimKey(Command):
-    key: str
-    request_hash: str
-
-
-@dataclass(frozen=True)
-class Claim:
-    fresh: bool  # True: go ahead; False: `status_code` and `response` are the first answer
-    status_code: int | None = None
-    response: dict[str, Any] | None = None
-
-
-@dataclass(frozen=True)
-class SettleKey(Command):
-    """After a failed attempt: keep its error as the key's answer, or (None) free the key."""
-
-    key: str
-    status_code: int | None
-    response: dict[str, Any] | None
 
 
 @dataclass(frozen=True)
@@ -122,62 +98,6 @@ async def visible_payment(uow: UnitOfWork, actor: Actor, payment_id: int) -> Pay
     return payment
 
 
-async def claim_key(cmd: ClaimKey, uow: UnitOfWork, clock: Clock) -> Claim:
-    found = await uow.find_one(IdempotencyKey, account_id=cmd.actor.account_id, key=cmd.key)
-    if found is None:
-        uow.add(IdempotencyKey(account_id=cmd.actor.account_id, key=cmd.key,
-                               request_hash=cmd.request_hash, state=KeyState.IN_FLIGHT,
-                               created_at=clock()))
-        try:
-            await uow.commit()
-            return Claim(fresh=True)
-        except Conflict:  # another request with this key inserted it first
-            found = await uow.find_one(IdempotencyKey, account_id=cmd.actor.account_id,
-                                       key=cmd.key)
-            if found is None:
-                raise Conflict("a request with this Idempotency-Key is in progress; "
-                               "retry shortly", field="header.Idempotency-Key") from None
-    if found.request_hash != cmd.request_hash:
-        raise Invalid("this Idempotency-Key was used with other parameters; use a new key "
-                      "for a new request", field="header.Idempotency-Key")
-    if found.state == KeyState.IN_FLIGHT:
-        raise Conflict("a request with this Idempotency-Key is in progress; retry shortly",
-                       field="header.Idempotency-Key")
-    return Claim(fresh=False, status_code=found.status_code, response=dict(found.response))
-
-
-async def settle_key(cmd: SettleKey, uow: UnitOfWork) -> None:
-    found = await uow.find_one(IdempotencyKey, account_id=cmd.actor.account_id, key=cmd.key)
-    if found is None or found.state != KeyState.IN_FLIGHT:
-        return
-    if cmd.response is None:
-        await uow.delete(found)
-    else:
-        found.state, found.status_code, found.response = (KeyState.DONE, cmd.status_code,
-                                                          cmd.response)
-    await uow.commit()
-
-
-async def _answer(uow: UnitOfWork, actor: Actor, key: str, status: int,
-                  response: dict[str, Any]) -> dict[str, Any]:
-    found = await uow.find_one(IdempotencyKey, account_id=actor.account_id, key=key)
-    if found is None or found.state != KeyState.IN_FLIGHT:
-        raise Conflict("this Idempotency-Key was not claimed", field="header.Idempotency-Key")
-    found.state, found.status_code, found.response = KeyState.DONE, status, response
-    return response
-
-
-def jsonable(values: dict[str, Any]) -> dict[str, Any]:
-    """Decimals as exact strings, times as ISO 8601: what the key row keeps and replays."""
-    def one(value: Any) -> Any:
-        if isinstance(value, Decimal):
-            return str(value)
-        if isinstance(value, datetime | date):
-            return value.isoformat()
-        return value
-    return {name: one(value) for name, value in values.items()}
-
-
 def payment_out(payment: Payment, applied: Decimal = ZERO, to_balance: Decimal = ZERO,
                 pay_url: str | None = None) -> dict[str, Any]:
     return jsonable({
@@ -232,7 +152,7 @@ async def record_payment(cmd: RecordPayment, uow: UnitOfWork, clock: Clock) -> d
     uow.add(payment)
     await uow.flush()
     applied, to_balance = await apply_payment(uow, payment, now)
-    response = await _answer(uow, cmd.actor, cmd.key, 201,
+    response = await answer(uow, cmd.actor, cmd.key, 201,
                              payment_out(payment, applied, to_balance))
     await uow.commit()
     return response
@@ -255,7 +175,7 @@ async def start_online_payment(cmd: StartOnlinePayment, uow: UnitOfWork, clock: 
     assert payment.id is not None
     checkout = provider.checkout(payment.id, payment.amount)
     payment.provider_ref = checkout.provider_ref
-    response = await _answer(uow, cmd.actor, cmd.key, 201,
+    response = await answer(uow, cmd.actor, cmd.key, 201,
                              payment_out(payment, pay_url=checkout.pay_url))
     await uow.commit()
     return response
@@ -331,7 +251,7 @@ async def refund_payment(cmd: RefundPayment, uow: UnitOfWork, clock: Clock) -> d
     await uow.flush()
     uow.audit(entry_by(cmd.actor, now, AuditAction.REFUND, f"payment:{payment.id}",
                        {"refund": str(refund.id), "amount": str(amount)}))
-    response = await _answer(uow, cmd.actor, cmd.key, 201, jsonable({
+    response = await answer(uow, cmd.actor, cmd.key, 201, jsonable({
         "id": refund.id, "payment_id": payment.id, "amount": amount, "at": now,
         "from_balance": from_balance, "from_bills": amount - from_balance,
         "payment_refunded": payment.refunded}))
@@ -363,7 +283,7 @@ async def write_off_bill(cmd: WriteOffBill, uow: UnitOfWork, clock: Clock) -> di
 
 
 COMMAND_HANDLERS: dict[type, Callable[..., Any]] = {
-    ClaimKey: claim_key,
+    ClaimKey: claim_key,  # registered here: only payments use keys
     SettleKey: settle_key,
     RecordPayment: record_payment,
     StartOnlinePayment: start_online_payment,

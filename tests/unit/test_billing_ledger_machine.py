@@ -26,12 +26,11 @@ from hub.domain.billing.ledger import (
 )
 from hub.domain.billing.money import ZERO
 from hub.domain.property import Unit, UnitStatus
+from hub.handlers.payment_keys import ClaimKey, claim_key
 from hub.handlers.payments import (
-    ClaimKey,
     RecordPayment,
     RefundPayment,
     WriteOffBill,
-    claim_key,
     record_payment,
     refund_payment,
     write_off_bill,

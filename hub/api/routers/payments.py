@@ -28,6 +28,7 @@ from hub.domain.billing.ledger import Channel, PaymentStatus
 from hub.domain.commands import Command
 from hub.domain.errors import Conflict, DomainError
 from hub.handlers import payments as h
+from hub.handlers.payment_keys import ClaimKey, SettleKey
 from hub.payments.sandbox import SIGNATURE_HEADER
 from hub.views import billing as views
 from hub.views.property import page
@@ -48,24 +49,24 @@ async def once(bus: MessageBus, actor: Actor, key_header: str | None, route: str
     """Run `command` once per (caller, key): the first request does the work, a replay gets
     the first answer, a concurrent one 409, the same key with other parameters 422."""
     key = check_key(key_header)
-    claim = await bus.handle(h.ClaimKey(actor, key, request_hash(route, parameters)))
+    claim = await bus.handle(ClaimKey(actor, key, request_hash(route, parameters)))
     if not claim.fresh:
         return JSONResponse(claim.response, status_code=claim.status_code or 200,
                             headers=REPLAYED)
     try:
         answer = await bus.handle(command(key))
     except (Conflict, StaleDataError) as err:
-        await bus.handle(h.SettleKey(actor, key, None, None))  # a race: the key may retry
+        await bus.handle(SettleKey(actor, key, None, None))  # a race: the key may retry
         if isinstance(err, StaleDataError):
             raise Conflict("the bill changed meanwhile; retry with the same key") from None
         raise
     except DomainError as err:  # the answer for this key, replayed as it was
         status = next((code for kind, code in STATUS.items() if isinstance(err, kind)), 400)
-        await bus.handle(h.SettleKey(actor, key, status, {"error": {
+        await bus.handle(SettleKey(actor, key, status, {"error": {
             "code": err.code, "message": err.message, "field": err.field, "details": []}}))
         raise
     except BaseException:
-        await bus.handle(h.SettleKey(actor, key, None, None))
+        await bus.handle(SettleKey(actor, key, None, None))
         raise
     return JSONResponse(answer, status_code=201)
 

@@ -21,7 +21,8 @@ from hub.domain.billing.ledger import Channel
 from hub.domain.residents import Relation
 from hub.handlers.billing import CreateDiscount, CreateFeeItem, RecordReading
 from hub.handlers.billing_runs import CommitRun
-from hub.handlers.payments import ClaimKey, RecordPayment
+from hub.handlers.payment_keys import ClaimKey
+from hub.handlers.payments import RecordPayment
 
 D = Decimal
 

@@ -14,7 +14,8 @@ from hub.domain.billing.idempotency import request_hash
 from hub.domain.billing.ledger import Bill, Channel
 from hub.handlers.billing import CreateFeeItem
 from hub.handlers.billing_runs import CommitRun
-from hub.handlers.payments import ClaimKey, RecordPayment
+from hub.handlers.payment_keys import ClaimKey
+from hub.handlers.payments import RecordPayment
 
 if TYPE_CHECKING:
     from tests.integration.api.world import World
