@@ -30,6 +30,7 @@ from hub.domain.work_orders import (
     SYSTEM_BY,
     By,
     DispatchMode,
+    InvalidTransition,
     OrderPolicy,
     RosterEntry,
     Rotation,
@@ -53,6 +54,8 @@ async def retrying(uow: UnitOfWork, attempt: Callable[[], Awaitable[T]],
         try:
             return await attempt()
         except (Conflict, StaleDataError) as err:
+            if isinstance(err, InvalidTransition):
+                raise  # the order's own rule, not a race: trying again changes nothing
             await uow.rollback()
             uow.collect_events()  # what the lost attempt emitted never happened
             if n == ATTEMPTS:
