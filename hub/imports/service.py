@@ -1,9 +1,10 @@
 """The import command and its handler: check everything, then write all of it or nothing.
 
-A dry run stops after the checks. A commit runs the modules' own handlers (the ones the API's
-single-record routes use, so a unit or a sealed national ID is written exactly as they write
-it) on one unit of work whose `commit` only flushes; the one real commit comes at the end,
-with the audit entry. Any refusal on the way rolls everything back.
+A dry run stops after the checks. A commit runs the modules' own handlers for residents and
+readings (the ones the API's single-record routes use, so a national ID is sealed exactly as
+they seal it) on one unit of work whose `commit` only flushes, and adds buildings and units
+as their handlers build them (see `_handlers`); the one real commit comes at the end, with
+the audit entry. Any refusal on the way rolls everything back.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from hub.domain import commands as c
 from hub.domain.audit import AuditAction, AuditEntry, entry_by
 from hub.domain.commands import Command
 from hub.domain.errors import DomainError
-from hub.handlers import premises, residents
+from hub.domain.property import Building, Orientation, Unit, UnitStatus
+from hub.handlers import residents
 from hub.handlers.billing import RecordReading, record_reading
 from hub.handlers.scope import managed_site
 from hub.imports.parse import Parsed
@@ -99,24 +101,25 @@ async def run_import(cmd: RunImport, uow: UnitOfWork, vault: PiiVault, clock: Cl
     report.unchanged, report.created = plan.unchanged, len(plan.steps)
     if report.problems or not cmd.commit:
         return report
-    handlers = _handlers(vault, clock)
+    handlers = _handlers(cmd.site_id, vault, clock)
     tx = _OneTransaction(uow)
     registered: dict[int, int] = {}  # row → the resident its step registered
-    for step in plan.steps:
-        command = step.command
-        if step.joins is not None:
-            command = replace(command, resident_id=registered[step.joins])
-        try:
+    row = 0
+    try:
+        for step in plan.steps:
+            row, command = step.row, step.command
+            if step.joins is not None:
+                command = replace(command, resident_id=registered[step.joins])
             result = await handlers[type(command)](command, tx)
-        except DomainError as err:
-            await uow.rollback()
-            column = FIELDS.get(err.field or "", err.field or "")
-            report.problems.append(Problem(step.row, parsed.header.name(column), "",
-                                           err.message))
-            report.created = 0
-            return report
-        if isinstance(command, c.RegisterResident):
-            registered[step.row] = result
+            if isinstance(command, c.RegisterResident):
+                registered[step.row] = result
+        await tx.flush()  # what was only added: unique indexes speak now, inside the try
+    except DomainError as err:
+        await uow.rollback()
+        column = FIELDS.get(err.field or "", err.field or "")
+        report.problems.append(Problem(row, parsed.header.name(column), "", err.message))
+        report.created = 0
+        return report
     # Counts only: the rows are personal data, the file's name may be too.
     uow.audit(entry_by(cmd.actor, clock(), AuditAction.DATA_IMPORTED, f"site:{cmd.site_id}",
                        {"kind": parsed.kind, "rows": str(report.rows),
@@ -126,16 +129,35 @@ async def run_import(cmd: RunImport, uow: UnitOfWork, vault: PiiVault, clock: Cl
     return report
 
 
-def _handlers(vault: PiiVault, clock: Clock) -> dict[type, Callable[[Any, UnitOfWork], Any]]:
+def _handlers(site_id: int, vault: PiiVault,
+              clock: Clock) -> dict[type, Callable[[Any, UnitOfWork], Any]]:
+    """Residents and readings go through their modules' handlers, one row at a time (a sealed
+    national ID is bound to the resident's id; a reading's period is the billing module's
+    call). Buildings and units, thousands at a time, are built as premises.create_building
+    and create_unit build them and flushed together: the resolver has made those handlers'
+    checks (whole site, code and number free, floor in the building), and row by row the
+    write lock of SQLite would be held for minutes (10,000 units: 24 s against 3 s)."""
+
+    async def building(command: c.CreateBuilding, uow: UnitOfWork) -> None:
+        uow.add(Building(site_id=command.site_id, code=command.code, name=command.name,
+                         floors=command.floors))
+
+    async def unit(command: c.CreateUnit, uow: UnitOfWork) -> None:
+        uow.add(Unit(
+            site_id=site_id, building_id=command.building_id, number=command.number,
+            floor=command.floor, gross_area=command.gross_area, inner_area=command.inner_area,
+            layout=command.layout,
+            orientation=Orientation(command.orientation) if command.orientation else None,
+            status=UnitStatus(command.status)))
+
     async def register(command: c.RegisterResident, uow: UnitOfWork) -> int:
         return await residents.register_resident(command, uow, vault)
 
     async def reading(command: RecordReading, uow: UnitOfWork) -> int:
         return await record_reading(command, uow, clock)
 
-    return {c.CreateBuilding: premises.create_building, c.CreateUnit: premises.create_unit,
-            c.RegisterResident: register, c.AddResidency: residents.add_residency,
-            RecordReading: reading}
+    return {c.CreateBuilding: building, c.CreateUnit: unit, c.RegisterResident: register,
+            c.AddResidency: residents.add_residency, RecordReading: reading}
 
 
 COMMAND_HANDLERS: dict[type, Callable[..., Any]] = {RunImport: run_import}

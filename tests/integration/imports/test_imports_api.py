@@ -131,3 +131,20 @@ async def test_meter_readings_import_with_their_period_once(api: Api) -> None:
     again = (await upload(api, "meter-readings", w.lakeside, *as_file(clean, "xlsx"),
                           commit=True, username="finance")).json()
     assert (again["created"], again["unchanged"]) == (0, 2)
+
+
+async def test_buildings_import_and_a_changed_one_is_named(api: Api) -> None:
+    w = api.world
+    rows = [["楼栋编号", "楼栋名称", "楼层数"], ["B3", "3号楼", 11], ["b4", "4号楼", "26"],
+            ["b1", "Building 1", 18], ["b2", "二号楼", 18], ["b 5", "5号楼", 0]]
+    report = (await upload(api, "buildings", w.lakeside, *as_file(rows, "xlsx"))).json()
+    assert [(p["row"], p["column"], p["reason"][:40]) for p in report["problems"]] == [
+        (5, "楼栋名称", "building b2 exists with name Building 2;"),
+        (6, "楼栋编号", "code must match [a-z0-9][a-z0-9-]{0,62}"),
+        (6, "楼层数", "floors must be at least 1")]
+    clean = rows[:4]
+    done = await upload(api, "buildings", w.lakeside, *as_file(clean, "csv"), commit=True)
+    assert (done.json()["created"], done.json()["unchanged"]) == (2, 1), done.text
+    listed = (await api.client.get("/api/v1/buildings", params={"site_id": w.lakeside},
+                                   headers=w.auth("admin"))).json()["items"]
+    assert {b["code"]: b["floors"] for b in listed} == {"b1": 18, "b2": 18, "b3": 11, "b4": 26}
