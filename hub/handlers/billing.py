@@ -24,6 +24,7 @@ from hub.domain.billing.periods import Cycle, attributed_period, parse_period
 from hub.domain.commands import Command
 from hub.domain.errors import Conflict, Invalid, NotFound
 from hub.domain.property import Building, Unit
+from hub.handlers.billing_opening import RecordOpeningBalance, record_opening_balance
 from hub.handlers.scope import managed_site, visible_unit
 from hub.ports import Clock, UnitOfWork
 
@@ -244,4 +245,5 @@ COMMAND_HANDLERS: dict[type, Callable[..., Any]] = {
     AddPrice: add_price,
     CreateDiscount: create_discount,
     RecordReading: record_reading,
+    RecordOpeningBalance: record_opening_balance,
 }

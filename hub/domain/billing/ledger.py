@@ -46,6 +46,11 @@ class BalanceKind(StrEnum):
     EXCESS = "excess"  # what a payment left after its bills
     DEDUCTION = "deduction"  # moved onto a bill
     REFUND = "refund"
+    OPENING = "opening"  # credit carried over from the previous system (期初预存)
+
+
+# The period of a unit's opening arrears (期初欠费), carried over from the previous system.
+OPENING_PERIOD = "opening"
 
 
 @dataclass(eq=False)
