@@ -50,7 +50,8 @@ def overdue(now: datetime) -> ColumnElement[bool]:
     return and_(wo.c.status.in_(OPEN_VALUES), or_(
         and_(wo.c.accepted_at.is_(None), wo.c.respond_by < now),
         and_(wo.c.started_at.is_(None), wo.c.arrive_by < now),
-        and_(wo.c.resolved_at.is_(None), wo.c.resolve_by < now)))
+        and_(wo.c.resolved_at.is_(None), wo.c.status != Status.PAUSED.value,
+             wo.c.resolve_by < now)))
 
 
 def occurrence_count() -> Any:

@@ -85,3 +85,16 @@ def test_a_reopened_order_runs_its_clocks_again() -> None:
                  DEFAULT_POLICY.terms("elevator", Priority.P1))
     assert said(order, 505) == [(Clock.RESPOND, AlertKind.ESCALATION)]
     assert said(order, 600) == [(Clock.ARRIVE, AlertKind.ESCALATION)]
+
+
+def test_a_paused_order_resolve_clock_stands_still_and_moves_on_by_the_pause() -> None:
+    order = trapped()
+    order.claim(3, T0)
+    order.start(3, T0 + timedelta(minutes=10))
+    order.pause(3, T0 + timedelta(minutes=60), "waiting for a door roller")
+    assert said(order, 300) == []  # 4 h after opening, but paused
+    order.resume(3, T0 + timedelta(minutes=180))
+    assert order.resolve_by == T0 + timedelta(hours=4, minutes=120)
+    assert order.timeline[-1].data == {"paused_s": 7200}
+    assert said(order, 355) == [(Clock.RESOLVE, AlertKind.WARNING)]
+    assert said(order, 360) == [(Clock.RESOLVE, AlertKind.ESCALATION)]

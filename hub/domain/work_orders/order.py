@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -182,10 +182,16 @@ class WorkOrder:
         self._log(at, By.account(account), "paused", _with_reason("paused", reason))
 
     def resume(self, account: int, at: datetime) -> None:
+        """Back to work; the resolve clock stood still while paused (waiting for a part)."""
         self._require("resume", frozenset({Status.PAUSED}))
         self._assignee_only(account, "resume")
         self.status = Status.IN_PROGRESS
-        self._log(at, By.account(account), "resumed", "resumed")
+        paused = next((e.at for e in reversed(self.timeline) if e.kind == "paused"), None)
+        held = max(at - paused, timedelta(0)) if paused is not None else timedelta(0)
+        if self.resolve_by is not None:
+            self.resolve_by += held
+        self._log(at, By.account(account), "resumed", "resumed",
+                  {"paused_s": int(held.total_seconds())})
 
     def resolve(self, at: datetime, by: By, done: Mapping[str, bool] | None = None,
                 note: str = "") -> tuple[tuple[str, bool], ...]:

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from hub.domain.outcomes import Priority
-from hub.domain.work_orders.order import OPEN, WorkOrder
+from hub.domain.work_orders.order import OPEN, Status, WorkOrder
 from hub.domain.work_orders.records import SYSTEM_BY
 
 
@@ -78,8 +78,9 @@ def sla_check(orders: Iterable[WorkOrder], now: datetime,
             continue
         for clock in Clock:
             due_at = due(order, clock)
-            if due_at is None or met(order, clock):
-                continue
+            if due_at is None or met(order, clock) or (
+                    clock == Clock.RESOLVE and order.status == Status.PAUSED):
+                continue  # a paused order's resolve clock stands still
             kind = AlertKind.ESCALATION if now >= due_at else \
                 AlertKind.WARNING if now >= warn_at(order, due_at, lead) else None
             if kind is None or f"{clock.value}:{kind.value}" in order.sla_flags:
