@@ -298,6 +298,7 @@ class _Bench:
                     if time.perf_counter() - began > VISIBLE_WITHIN_S:
                         del faults.pending[device_id]
                         faults.missing.append(lift)
+                        monitor.fault(lift, active=False)  # given up on: cleared all the same
             await asyncio.sleep(HINT_S)
 
     async def _newest(self, faults: _Faults) -> list[int]:
