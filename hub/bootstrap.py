@@ -38,7 +38,7 @@ from hub.health import HealthBoard, watch_loop_lag
 from hub.imports import service as import_handlers
 from hub.ingest.command_log import SqlCommandLog
 from hub.ingest.pipeline import IngestPipeline
-from hub.notify.services import NoticeServices, build_notice_services
+from hub.notify.services import NoticeServices, build_notice_services, notices_health
 from hub.payments.sandbox import shipped_providers
 from hub.ports import Clock, TelemetryExport, UnitOfWork
 from hub.rules.runner import RulesRunner
@@ -164,6 +164,7 @@ def bootstrap(settings: Settings, *, clock: Clock = utc_now,
             settings.security.jwt_secret.get_secret_value().encode()),
     }
     notices = build_notice_services(sessions, settings.data_dir)
+    health.register("notifications", partial(notices_health, notices))
     dependencies |= notices.dependencies()
     bus = MessageBus(
         uow_factory=lambda: SqlUnitOfWork(sessions),

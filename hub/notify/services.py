@@ -45,3 +45,13 @@ def build_notice_services(sessions: async_sessionmaker[AsyncSession], data_dir: 
                      Channel.WECHAT: ConsoleProvider(Channel.WECHAT)}
     return NoticeServices(broker, Notifier(broker, providers, directory), directory,
                           photo_store_for(data_dir))
+
+
+async def notices_health(services: NoticeServices) -> dict[str, Any]:
+    """For `HealthBoard.register("notifications", ...)`: live streams and deliveries."""
+    broker = services.broker.stats()
+    counts = dict(services.notifier.counts)
+    failed = sum(n for key, n in counts.items() if key.startswith("failed."))
+    return {"status": "degraded" if failed else "ok",
+            "detail": f"{broker['subscribers']} live streams, {failed} deliveries failed",
+            **broker, "deliveries": counts}

@@ -14,6 +14,7 @@ from hub.domain.accounts import SYSTEM, Role
 from hub.domain.commands import CreateAccount, GrantIn, Login
 from hub.domain.notifications import Channel
 from hub.domain.outcomes import Cause, Notify
+from hub.notify.broker import LiveItem
 from tests.integration.api.conftest import Api
 from tests.integration.api.probing import snapshot
 from tests.integration.api.world import PASSWORD
@@ -325,3 +326,15 @@ async def test_a_reconnecting_stream_gets_what_it_missed_first(api: Api) -> None
     bad = await api.client.get("/api/v1/me/notifications/stream", params={"max_s": 0},
                                headers={**w.auth("alice"), "Last-Event-ID": "abc"})
     assert bad.status_code == 422
+
+
+async def test_health_reports_live_streams_and_drops(api: Api) -> None:
+    broker = api.hub.notices.broker
+    slow = broker.subscribe(api.world.accounts["alice"])
+    for i in range(broker.queue_size + 1):
+        broker.publish(api.world.accounts["alice"], LiveItem("notification", i, {}))
+    report = (await api.client.get("/health")).json()["components"]["notifications"]
+    print(f"/health notifications: {report}")
+    assert slow.dropped
+    assert (report["status"], report["subscribers"], report["dropped_subscribers"]) == \
+        ("ok", 0, 1)
