@@ -55,10 +55,12 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
     )),
     Kind("residents", "residents and where they live (住户)", (
         Column("name", ("姓名", "name"), True, "张伟"),
+        # Examples that look like no one's: a template is served to staff, and a full
+        # ID number or mobile number in an answer is what the PII checks look for.
         Column("national_id", ("身份证号", "national_id", "身份证号码", "身份证", "id_number"),
-               False, "11010519491231002X", masked="national_id"),
+               False, "", masked="national_id"),
         Column("phone", ("手机", "phone", "手机号", "手机号码", "电话", "mobile"), False,
-               "13812345678", masked="phone"),
+               "02162345678", masked="phone"),
         BUILDING, UNIT,
         Column("relation", ("关系", "relation", "身份", "与房屋关系"), True, "业主"),
         Column("move_in", ("入住日期", "move_in", "moved_in", "move-in date"), True,
