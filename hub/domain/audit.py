@@ -26,6 +26,10 @@ class AuditAction(StrEnum):
     REFUND = "refund"  # money returned on a payment, with its reason kept in refunds
     WRITE_OFF = "write_off"  # an unpaid amount given up, with its reason kept in write_offs
     DATA_IMPORTED = "data_imported"  # a committed import: its kind and counts, no row data
+    OWNERSHIP_CHANGED = "ownership_changed"  # 产权变更: a unit's owners from a date
+    LEASE_REGISTERED = "lease_registered"  # a rental registration: unit, dates, tenant ids
+    MOVED_IN = "moved_in"  # a residency opened by staff at a date
+    MOVED_OUT = "moved_out"  # residencies ended by staff at a date
 
 
 @dataclass(eq=False)

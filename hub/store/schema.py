@@ -7,10 +7,11 @@ from hub.store import (
     device_tables,
     facility_tables,
     notice_tables,
+    ownership_tables,
     rule_tables,
     work_order_tables,
 )
 from hub.store.tables import metadata
 
 __all__ = ["billing_tables", "device_tables", "facility_tables", "metadata", "notice_tables",
-           "rule_tables", "work_order_tables"]
+           "ownership_tables", "rule_tables", "work_order_tables"]
