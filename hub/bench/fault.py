@@ -370,9 +370,9 @@ def _result(plan: FaultPlan, faults: _Faults, orders: list[dict[str, Any]], clea
     return {
         "scenario": "fault",
         "faults": plan.faults,
-        "p50_ms": round(percentile(ordered, 0.50), 1),
-        "p99_ms": round(percentile(ordered, 0.99), 1),
-        "max_ms": round(ordered[-1], 1) if ordered else math.nan,
+        "p50_ms": _ms(percentile(ordered, 0.50)),
+        "p99_ms": _ms(percentile(ordered, 0.99)),
+        "max_ms": _ms(ordered[-1] if ordered else math.nan),
         "background_msgs_per_s": background["msgs_per_s"],
         "orders_expected": plan.faults,
         "orders_created": len(orders),
@@ -381,8 +381,8 @@ def _result(plan: FaultPlan, faults: _Faults, orders: list[dict[str, Any]], clea
         "p1_assigned": sum(1 for o in orders if o["priority"] == "P1" and o["assignee_id"]),
         "cleared_noted": cleared,
         "background_offered_msgs_per_s": plan.rate,
-        "background_p50_ms": background["p50_ms"],
-        "background_p99_ms": background["p99_ms"],
+        "background_p50_ms": _ms(background["p50_ms"]),
+        "background_p99_ms": _ms(background["p99_ms"]),
         "background_throughout": background_on,  # still publishing when the last fault ended
         "meters": plan.meters,
         "seconds": round(faults.ended - faults.started, 1),
@@ -393,6 +393,11 @@ def _result(plan: FaultPlan, faults: _Faults, orders: list[dict[str, Any]], clea
         "interval_s": plan.interval_s,
         "cores": os.cpu_count(),
     }
+
+
+def _ms(value: float) -> float | None:
+    """Rounded; None (JSON null, not NaN) when nothing was measured."""
+    return None if math.isnan(value) else round(value, 1)
 
 
 def describe(result: dict[str, Any]) -> str:
