@@ -44,6 +44,9 @@ RULES = REPO / "config" / "rules"
 REGISTERS = REPO / "config" / "registers"
 PASSWORD = "e2e-work-orders-password-01"
 POLL_S = 0.2  # the lifts' poll period
+# The station answers on the test's own event loop: a loaded machine must not make a late
+# answer look like a lift gone offline (which would open an order of its own).
+REQUEST_TIMEOUT_S = 5.0
 WAIT_S = 30.0  # a bound against hangs; the times taken are printed, never asserted
 
 
@@ -185,7 +188,7 @@ async def _furnish(world: Estate) -> None:
     specs = [DeviceSpec(code=code, kind="elevator", site=world.site_code, building="b3",
                         protocol="modbus", register_map="elevator-std", poll_period_s=POLL_S,
                         connection={"host": "127.0.0.1", "port": world.station.port,
-                                    "unit": unit, "request_timeout_s": 1.0})
+                                    "unit": unit, "request_timeout_s": REQUEST_TIMEOUT_S})
              for unit, code in enumerate(world.lifts, start=1)]
     async with world.hub.uow() as uow:
         await apply_devices(uow, specs, source="e2e", clock=world.clock)
