@@ -8,14 +8,23 @@ from __future__ import annotations
 
 import csv
 import io
+import warnings
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
 import openpyxl
+from openpyxl.utils.exceptions import InvalidFileException
 
 MAX_COLUMNS = 64
 MAX_CELL_CHARS = 1000
+MAX_UNPACKED_BYTES = 200 * 1024 * 1024
+# What openpyxl, zipfile, zlib and the XML parser raise on a damaged file (found by fuzzing
+# a template: flipped bytes, truncated members, unknown compression, encrypted entries).
+_BROKEN = (zipfile.BadZipFile, zlib.error, SyntaxError, KeyError, IndexError, ValueError,
+           TypeError, AttributeError, OSError, EOFError, NotImplementedError, RuntimeError,
+           InvalidFileException)
 
 
 class Unreadable(Exception):
@@ -71,10 +80,20 @@ def _csv(text: str, max_rows: int) -> Table:
 
 
 def _xlsx(data: bytes, max_rows: int) -> Table:
+    _check_unpacked_size(data)
     try:
-        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as err:
+        with warnings.catch_warnings():
+            # openpyxl warns of what it leaves out (styles, data validation, extensions):
+            # nothing an import reads.
+            warnings.simplefilter("ignore")
+            return _xlsx_rows(data, max_rows)
+    except _BROKEN as err:
+        # Any of these from a damaged upload: a problem to report, not a server error.
         raise Unreadable(f"not a valid .xlsx file ({type(err).__name__})") from None
+
+
+def _xlsx_rows(data: bytes, max_rows: int) -> Table:
+    book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     try:
         if not book.worksheets:
             raise Unreadable("the workbook has no worksheet")
@@ -87,6 +106,17 @@ def _xlsx(data: bytes, max_rows: int) -> Table:
         return table
     finally:
         book.close()
+
+
+def _check_unpacked_size(data: bytes) -> None:
+    """A few MB of zip can unpack to gigabytes (shared strings are read whole): refuse it."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(member.file_size for member in archive.infolist())
+    except _BROKEN as err:
+        raise Unreadable(f"not a valid .xlsx file ({type(err).__name__})") from None
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise Unreadable(f"the workbook unpacks to more than {MAX_UNPACKED_BYTES} bytes")
 
 
 def _add(table: Table, number: int, cells: tuple[Any, ...], max_rows: int) -> bool:

@@ -4,6 +4,7 @@ national IDs (never echoed), row numbers as the sheet shows them, duplicates, li
 from __future__ import annotations
 
 import io
+import zipfile
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -12,6 +13,7 @@ import pytest
 
 from hub.domain.errors import Invalid
 from hub.domain.national_id import check_digit
+from hub.imports import reading
 from hub.imports.columns import KINDS, normalise_header
 from hub.imports.parse import parse
 from hub.imports.report import Problem, Report
@@ -198,3 +200,30 @@ def test_a_problem_line_and_the_summary_read_as_the_console_prints_them() -> Non
     assert report.summary() == ("units: 9 rows, 8 valid, 1 problems; would create 0, "
                                 "unchanged 2; nothing written")
     assert normalise_header("建筑面积（gross_area）*") == ("建筑面积", "grossarea")
+
+
+def _damaged() -> list[bytes]:
+    good = template_xlsx("units")
+    members = zipfile.ZipFile(io.BytesIO(good))
+    broken = [good[: len(good) // 2], good[:30] + bytes(200) + good[230:]]
+    for name in ("xl/worksheets/sheet1.xml", "xl/workbook.xml", "[Content_Types].xml"):
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w") as copy:
+            for member in members.namelist():
+                copy.writestr(member, b"<unclosed" if member == name else members.read(member))
+        broken.append(out.getvalue())
+    return broken
+
+
+@pytest.mark.parametrize("data", _damaged(), ids=["truncated", "zeroed", "sheet xml",
+                                                  "workbook xml", "content types"])
+def test_a_damaged_workbook_is_one_problem_not_an_error(data: bytes) -> None:
+    problems = parse("units", data, "units.xlsx").problems
+    assert [(p.row, p.column) for p in problems] == [(0, "file")]
+    assert "xlsx" in problems[0].reason or "worksheet" in problems[0].reason
+
+
+def test_a_workbook_that_unpacks_too_large_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(reading, "MAX_UNPACKED_BYTES", 1000)
+    problems = parse("units", template_xlsx("units"), "units.xlsx").problems
+    assert [p.reason for p in problems] == ["the workbook unpacks to more than 1000 bytes"]
