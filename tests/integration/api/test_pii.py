@@ -42,7 +42,10 @@ def _ids_by_param(w: World) -> dict[str, list[int]]:
             "announcement_id": [w.ann_lakeside, w.ann_b1, w.ann_b2, w.ann_river],
             "notification_id": [w.note_alice, w.note_bob, w.note_river_manager],
             "complaint_id": [w.complaint_a, w.complaint_b, w.complaint_river],
-            "order_id": [w.order_alice, w.order_bob, w.order_river]}
+            "order_id": [w.order_alice, w.order_bob, w.order_river],
+            "bill_id": [w.bill_a, w.bill_b, w.bill_c, w.bill_river],
+            "payment_id": [w.payment_a, w.payment_b, w.payment_river],
+            "fee_item_id": [w.fee_lakeside, w.fee_river]}
 
 
 def _residents_in(value: Any) -> Iterator[dict[str, Any]]:
