@@ -124,6 +124,7 @@ POLICY: Final[dict[tuple[str, str], Allowed]] = {
     ("GET", "/api/v1/maintenance/plans"): frozenset({A, M, MT}),
     ("POST", "/api/v1/maintenance/plans"): frozenset({A, M, MT}),
     ("POST", "/api/v1/maintenance/plans/from-template"): frozenset({A, M, MT}),
+    ("POST", "/api/v1/maintenance/plans/for-category"): frozenset({A, M}),
     ("GET", "/api/v1/maintenance/plans/{plan_id}"): frozenset({A, M, MT}),
     ("PATCH", "/api/v1/maintenance/plans/{plan_id}"): frozenset({A, M, MT}),
     ("GET", "/api/v1/maintenance/plans/{plan_id}/runs"): frozenset({A, M, MT}),

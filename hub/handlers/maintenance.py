@@ -30,9 +30,11 @@ from hub.domain.maintenance import (
 )
 from hub.domain.maintenance_templates import Template, templates_from
 from hub.domain.outcomes import OrderOpened, OrderReopened, OrderResolved, OrderSource
+from hub.domain.registry import Asset
 from hub.handlers import facilities
 from hub.handlers.facilities import visible_asset
 from hub.handlers.maintenance_usage import RecordUsage, asset_totals, record_usage
+from hub.handlers.scope import managed_site, visible_building
 from hub.ports import UnitOfWork
 
 SHIPPED_TEMPLATES = Path(__file__).resolve().parents[2] / "config" / "maintenance"
@@ -93,6 +95,21 @@ class CreatePlanFromTemplate(Command):
     anchor: Anchor | None = None
 
 
+@dataclass(frozen=True, kw_only=True)
+class CreatePlansForCategory(Command):
+    """Plans for every asset of one type (category) in a site or building, from a template."""
+
+    site_id: int
+    category: str
+    template: str
+    first_due: datetime
+    building_id: int | None = None
+    every_trips: int | None = None
+    every_run_hours: int | None = None
+    lead_hours: int | None = None
+    anchor: Anchor | None = None
+
+
 @dataclass(frozen=True)
 class ChangePlan(Command):
     plan_id: int
@@ -115,14 +132,49 @@ async def create_plan_from_template(
         cmd: CreatePlanFromTemplate, uow: UnitOfWork,
         maintenance_templates: Mapping[str, Template] | None = None) -> int:
     """`maintenance_templates`: loaded (and checked) at start-up; the shipped ones if None."""
-    known = shipped_templates() if maintenance_templates is None else maintenance_templates
-    template = known.get(cmd.template)
-    if template is None:
-        raise Invalid(f"no maintenance template {cmd.template!r}; known: "
-                      f"{', '.join(sorted(known))}", field="template")
+    template = _template(cmd.template, maintenance_templates)
     asset = await visible_asset(uow, cmd.actor, cmd.asset_id)
+    return await _add(uow, _from_template(template, asset, cmd))
+
+
+async def create_plans_for_category(
+        cmd: CreatePlansForCategory, uow: UnitOfWork,
+        maintenance_templates: Mapping[str, Template] | None = None) -> list[int]:
+    """A plan per asset of a type (in a site, or one building of it), from one template;
+    assets that already have a plan from that template are left as they are."""
+    template = _template(cmd.template, maintenance_templates)
+    if cmd.building_id is None:
+        await managed_site(uow, cmd.actor, cmd.site_id)
+        found = await uow.find(Asset, site_id=cmd.site_id, category=cmd.category)
+    else:
+        building = await visible_building(uow, cmd.actor, cmd.building_id)
+        if building.site_id != cmd.site_id:
+            raise Invalid("the building must be in the site", field="building_id")
+        found = await uow.find(Asset, site_id=cmd.site_id, category=cmd.category,
+                               building_id=cmd.building_id)
+    plans = []
+    for asset in sorted(found, key=lambda a: a.id or 0):
+        if not await uow.find_one(MaintenancePlan, asset_id=asset.id, template=template.id):
+            plan = _from_template(template, asset, cmd)
+            adopt_baselines(plan, await asset_totals(uow, plan.asset_id))
+            uow.add(plan)
+            plans.append(plan)
+    await uow.commit()
+    return [plan.id for plan in plans if plan.id is not None]
+
+
+def _template(name: str, given: Mapping[str, Template] | None) -> Template:
+    known = shipped_templates() if given is None else given
+    if name not in known:
+        raise Invalid(f"no maintenance template {name!r}; known: {', '.join(sorted(known))}",
+                      field="template")
+    return known[name]
+
+
+def _from_template(template: Template, asset: Asset,
+                   cmd: CreatePlanFromTemplate | CreatePlansForCategory) -> MaintenancePlan:
     assert asset.id is not None
-    plan = MaintenancePlan(
+    return MaintenancePlan(
         site_id=asset.site_id, asset_id=asset.id, name=template.name,
         category=asset.category, checklist=list(template.items), next_due=cmd.first_due,
         every_days=template.every_days, every_months=template.every_months,
@@ -130,7 +182,6 @@ async def create_plan_from_template(
         every_run_hours=cmd.every_run_hours,
         lead_hours=template.lead_hours if cmd.lead_hours is None else cmd.lead_hours,
         template=template.id)
-    return await _add(uow, plan)
 
 
 async def _add(uow: UnitOfWork, plan: MaintenancePlan) -> int:
@@ -218,6 +269,7 @@ async def on_order_reopened(event: OrderReopened, uow: UnitOfWork) -> None:
 COMMAND_HANDLERS: dict[type, Callable[..., Any]] = {
     CreatePlan: create_plan,
     CreatePlanFromTemplate: create_plan_from_template,
+    CreatePlansForCategory: create_plans_for_category,
     ChangePlan: change_plan,
 }
 EVENT_HANDLERS: dict[type, list[Callable[..., Any]]] = {

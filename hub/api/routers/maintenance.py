@@ -8,10 +8,12 @@ from hub.api.deps import ActorDep, BusDep, PagingDep, SessionDep, page_of
 from hub.api.routers.property import set_fields
 from hub.api.schemas.common import Created, Id, Page
 from hub.api.schemas.facilities import (
+    CreatedPlans,
     PlanFromTemplateIn,
     PlanIn,
     PlanOut,
     PlanPatch,
+    PlansForCategoryIn,
     RunOut,
     TemplateOut,
 )
@@ -51,6 +53,14 @@ async def create_plan_from_template(body: PlanFromTemplateIn, actor: ActorDep,
                                     bus: BusDep) -> Created:
     return Created(id=await bus.handle(h.CreatePlanFromTemplate(actor=actor,
                                                                 **body.model_dump())))
+
+
+@router.post("/plans/for-category", status_code=201)
+async def create_plans_for_category(body: PlansForCategoryIn, actor: ActorDep,
+                                    bus: BusDep) -> CreatedPlans:
+    """A plan from a template for every asset of one type (e.g. every elevator of a site)."""
+    return CreatedPlans(ids=await bus.handle(h.CreatePlansForCategory(actor=actor,
+                                                                      **body.model_dump())))
 
 
 @router.get("/plans/{plan_id}")

@@ -123,6 +123,24 @@ class PlanFromTemplateIn(In):
     anchor: Anchor | None = None
 
 
+class PlansForCategoryIn(In):
+    """A plan for every asset of one type in a site (or one building of it)."""
+
+    site_id: Id
+    category: Category
+    template: Template
+    first_due: AwareDatetime
+    building_id: Id | None = None
+    every_trips: Trips | None = None
+    every_run_hours: Hours | None = None
+    lead_hours: Lead | None = None
+    anchor: Anchor | None = None
+
+
+class CreatedPlans(BaseModel):
+    ids: list[int] = Field(description="the new plans; assets that had one are skipped")
+
+
 class PlanPatch(In):
     name: Name | None = None
     checklist: Checklist | None = None

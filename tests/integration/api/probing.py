@@ -152,6 +152,9 @@ def bodies(w: World, ids: Mapping[str, int], username: str) -> dict[Route, dict[
             "asset_id": ids["asset_id"], "template": "yearly",
             "first_due": "2027-06-01T09:00:00+08:00"},
         ("PATCH", "/api/v1/maintenance/plans/{plan_id}"): {"lead_hours": 24},
+        ("POST", "/api/v1/maintenance/plans/for-category"): {
+            "site_id": ids["site_id"], "category": "elevator", "template": "half-yearly",
+            "first_due": "2027-06-01T09:00:00+08:00"},
     }
 
 

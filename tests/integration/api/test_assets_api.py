@@ -167,6 +167,29 @@ async def test_plans_from_the_tsg_t5002_templates_and_by_hand(api: Api) -> None:
     assert runs.json()["items"] == []
 
 
+async def test_plans_for_every_asset_of_a_type_skip_those_that_have_one(api: Api) -> None:
+    w = api.world
+    body = {"site_id": w.lakeside, "category": "elevator", "template": "half-monthly",
+            "first_due": "2026-12-10T09:00:00+08:00", "every_trips": 5000}
+
+    first = await api.client.post("/api/v1/maintenance/plans/for-category",
+                                  headers=w.auth("manager"), json=body)
+    again = await api.client.post("/api/v1/maintenance/plans/for-category",
+                                  headers=w.auth("manager"), json=body)
+    foreign = await api.client.post("/api/v1/maintenance/plans/for-category",
+                                    headers=w.auth("river-manager"), json=body)
+    listed = await api.client.get("/api/v1/maintenance/plans", params={"site_id": w.lakeside},
+                                  headers=w.auth("manager"))
+
+    assert first.status_code == 201 and again.status_code == 201
+    [made] = first.json()["ids"]  # Building 1's lift has its half-monthly plan already
+    assert again.json()["ids"] == []
+    assert foreign.status_code == 404
+    assert [(p["asset_id"], p["template"]) for p in listed.json()["items"]] == [
+        (w.asset_b1, "half-monthly"), (w.asset_b2, "half-monthly")]
+    assert listed.json()["items"][1]["id"] == made
+
+
 async def test_bad_plans_are_refused_naming_the_field(api: Api) -> None:
     w = api.world
     auth = w.auth("manager")
