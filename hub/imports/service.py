@@ -113,7 +113,8 @@ async def run_import(cmd: RunImport, uow: UnitOfWork, vault: PiiVault, clock: Cl
             result = await handlers[type(command)](command, tx)
             if isinstance(command, c.RegisterResident):
                 registered[step.row] = result
-        await tx.flush()  # what was only added: unique indexes speak now, inside the try
+        row = 0  # what was only added is written now: a unique index names no one row
+        await tx.flush()
     except DomainError as err:
         await uow.rollback()
         column = FIELDS.get(err.field or "", err.field or "")

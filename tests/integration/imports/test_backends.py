@@ -3,6 +3,7 @@ a refusal at the last row leaves none, and the same file again creates nothing."
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from decimal import Decimal
 
@@ -93,3 +94,16 @@ async def test_a_refusal_at_the_last_row_leaves_no_row_written(hub: Hub) -> None
     assert [(p.row, p.reason) for p in report.problems] == [
         (12, "inner_area cannot exceed gross_area")]
     assert (report.created, report.committed, await _count(hub, units)) == (0, False, 1)
+
+
+async def test_two_imports_of_one_file_at_once_write_it_once(hub: Hub) -> None:
+    site = await _site(hub)
+    results = await asyncio.gather(
+        *(hub.bus.handle(RunImport(SYSTEM, site, parse("units", UNITS, "u.csv"), commit=True))
+          for _ in range(2)), return_exceptions=True)
+    outcomes = sorted(repr(r)[:80] if isinstance(r, BaseException) else
+                      (r.created, r.committed, [p.reason for p in r.problems])
+                      for r in results)
+    print(f"\n{hub.engine.dialect.name}: {outcomes}")
+    assert await _count(hub, units) == 3
+    assert sum(1 for r in results if not isinstance(r, BaseException) and r.committed) >= 1
