@@ -9,8 +9,9 @@ does not stop the others.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -56,6 +57,16 @@ async def run_due_maintenance(bus: MessageBus, uow_factory: Callable[[], UnitOfW
             log.exception("maintenance plan %s failed at %s", plan_id, now.isoformat())
             done.failed.append(plan_id)
     return done
+
+
+async def maintenance_forever(bus: MessageBus, uow_factory: Callable[[], UnitOfWork],
+                              clock: Callable[[], datetime], *, interval_s: float = 60.0,
+                              sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+    """A supervised job for whoever runs the scheduler: a run every `interval_s` with the
+    clock's time. Safe on several workers at once (plans are versioned), if wasteful."""
+    while True:
+        await run_due_maintenance(bus, uow_factory, clock())
+        await sleep(interval_s)
 
 
 async def _one_plan(bus: MessageBus, uow_factory: Callable[[], UnitOfWork], plan_id: int,

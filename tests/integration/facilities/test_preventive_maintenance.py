@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timedelta
 
+import pytest
+
 from hub.domain.accounts import SYSTEM, Role
 from hub.domain.maintenance import Anchor, MaintenancePlan, MaintenanceRun, UsageCounter
 from hub.domain.outcomes import (
@@ -16,7 +18,7 @@ from hub.domain.outcomes import (
     Priority,
 )
 from hub.handlers.maintenance import CreatePlan
-from hub.handlers.maintenance_schedule import run_due_maintenance
+from hub.handlers.maintenance_schedule import maintenance_forever, run_due_maintenance
 from tests.integration.facilities.conftest import T0, Publish, Rig
 
 DAY, HOUR = timedelta(days=1), timedelta(hours=1)
@@ -228,3 +230,21 @@ async def test_two_schedulers_at_once_ask_for_one_order_and_tell_managers_once(
           f"failed {[r.failed for r in (*opened, *late)]}")
     assert len(rig.orders.raised) == 1
     assert len(rig.orders.notified) == 1
+
+
+async def test_the_scheduler_job_runs_with_the_clock_between_pauses(rig: Rig) -> None:
+    """The loop a supervisor runs: each pause is the fake's, so nothing sleeps."""
+    await _plan(rig, every_trips=None)
+    times = iter([T0, T0 + 13 * DAY, T0 + 16 * DAY])
+    pauses: list[float] = []
+
+    async def pause(seconds: float) -> None:
+        pauses.append(seconds)
+        if len(pauses) == 3:
+            raise asyncio.CancelledError
+
+    with pytest.raises(asyncio.CancelledError):
+        await maintenance_forever(rig.bus, rig.uow, lambda: next(times), sleep=pause)
+
+    assert pauses == [60.0, 60.0, 60.0]
+    assert (len(rig.orders.raised), len(rig.orders.notified)) == (1, 1)
