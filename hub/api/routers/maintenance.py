@@ -23,6 +23,7 @@ from hub.views import facilities as views
 from hub.views.property import one, page
 
 router = APIRouter(prefix="/api/v1/maintenance", tags=["maintenance"])
+USAGE_TRIGGERS = frozenset({"every_trips", "every_run_hours"})
 
 
 @router.get("/templates")
@@ -72,7 +73,8 @@ async def get_plan(plan_id: Id, actor: ActorDep, db: SessionDep) -> PlanOut:
 
 @router.patch("/plans/{plan_id}", status_code=204)
 async def change_plan(plan_id: Id, body: PlanPatch, actor: ActorDep, bus: BusDep) -> None:
-    await bus.handle(h.ChangePlan(actor, plan_id, set_fields(body)))
+    """A usage trigger is removed with null (a plan keeps at least one trigger)."""
+    await bus.handle(h.ChangePlan(actor, plan_id, set_fields(body, USAGE_TRIGGERS)))
 
 
 @router.get("/plans/{plan_id}/runs")

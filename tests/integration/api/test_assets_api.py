@@ -215,10 +215,14 @@ async def test_bad_plans_are_refused_naming_the_field(api: Api) -> None:
     assert unknown.status_code == 422 and unknown.json()["error"]["field"] == "template"
     assert "half-monthly" in unknown.json()["error"]["message"]
     for patch, field in (({"next_due": None}, "body.next_due"),
-                         ({"every_trips": None}, "body.every_trips")):
+                         ({"lead_hours": None}, "body.lead_hours")):
         response = await api.client.patch(f"/api/v1/maintenance/plans/{w.plan_b1}",
                                           headers=auth, json=patch)
         assert response.status_code == 422 and response.json()["error"]["field"] == field
+    # Riverside's quarterly plan has no usage trigger; Building 1's drops its own.
+    dropped = await api.client.patch(f"/api/v1/maintenance/plans/{w.plan_b1}", headers=auth,
+                                     json={"every_trips": None})
+    assert dropped.status_code == 204
     before = (await api.client.get(f"/api/v1/maintenance/plans/{w.plan_b1}",
                                    headers=auth)).json()
     cleared = await api.client.patch(f"/api/v1/maintenance/plans/{w.plan_b1}", headers=auth,
@@ -226,6 +230,7 @@ async def test_bad_plans_are_refused_naming_the_field(api: Api) -> None:
     after = (await api.client.get(f"/api/v1/maintenance/plans/{w.plan_b1}",
                                   headers=auth)).json()
     assert cleared.status_code == 422 and after == before
+    assert after["every_trips"] is None and after["every_days"] == 15
 
 
 @dataclass
