@@ -166,8 +166,6 @@ def bootstrap(settings: Settings, *, clock: Clock = utc_now,
     notices = build_notice_services(sessions, settings.data_dir)
     health.register("notifications", partial(notices_health, notices))
     dependencies |= notices.dependencies()
-    notices = build_notice_services(sessions, settings.data_dir)
-    dependencies |= notices.dependencies()
     bus = MessageBus(
         uow_factory=lambda: SqlUnitOfWork(sessions),
         command_handlers={kind: _inject(h, dependencies) for kind, h in COMMAND_HANDLERS.items()},
