@@ -33,6 +33,20 @@ class RuleEngine:
         self._metrics = frozenset({"mode"} | {c.metric for r in rules.enabled
                                               for c in r.rule.if_.all})
 
+    def wants(self, event: RuleEvent) -> bool:
+        """Whether the event can matter: telemetry that carries no metric a rule compares or
+        remembers (the mode) and that no telemetry rule matches is skipped before queueing
+        (a meter's readings, with no rule on meters). Every other event matters. Skipping
+        is decided by the rules alone, so a replay of what was evaluated decides the same."""
+        if event.kind != "telemetry" or event.device is None:
+            return True
+        if not self._metrics.isdisjoint(event.payload):
+            return True
+        return any(device_matches(loaded.rule.when, event.device)
+                   and (loaded.rule.when.metric is None
+                        or loaded.rule.when.metric in event.payload)
+                   for loaded in self._by_event.get("telemetry", ()))
+
     def adopt(self, state: EngineState) -> None:
         """After loading state or a reload: timers of rules that are gone, or that no longer
         have a `for`, stop; those of the rules that do are running again."""

@@ -36,10 +36,16 @@ from hub.settings import RulesSettings
 log = logging.getLogger(__name__)
 
 
+# Faults and device events are refused only by a queue this many times its `queue_size`.
+URGENT_FACTOR = 10
+
+
 @dataclass
 class RulesStats:
     received: int = 0
-    overflow: int = 0  # events the full queue could not take (counted, never silent)
+    irrelevant: int = 0  # telemetry no rule could use: not queued
+    overflow: int = 0  # telemetry the full queue could not take (counted, never silent)
+    urgent_overflow: int = 0  # other events refused by a queue ten times over its size
     processed: int = 0
     outcomes: int = 0
     done: int = 0
@@ -73,7 +79,8 @@ class RulesRunner:
         self._store, self._dispatcher = store, Dispatcher(handle)
         self._lookup, self._devices = lookup, devices
         self._clock, self._monotonic = clock, monotonic
-        self._queue: asyncio.Queue[RuleEvent] = asyncio.Queue(self.settings.queue_size)
+        # Unbounded for asyncio: `offer` bounds it, by kind of event.
+        self._queue: asyncio.Queue[RuleEvent] = asyncio.Queue()
         self._retries: list[_Retry] = []
         self._records: list[OutcomeRecord] = []
         self._retry_seq = 0
@@ -90,18 +97,34 @@ class RulesRunner:
 
     async def observe(self, message: Published) -> None:
         event = to_event(message, self._lookup)
-        if event is not None:
-            self.offer(event)
+        if event is None:
+            return
+        if not self.engine.wants(event):
+            self.stats.irrelevant += 1
+            return
+        self.offer(event)
 
     def offer(self, event: RuleEvent) -> None:
+        """Queued in arrival order. Past `queue_size`, telemetry is dropped (counted): under
+        overload a reading is worth less than the evaluation of what is queued. Faults,
+        offline/online, gate and door events are never dropped for telemetry's sake (a trapped
+        passenger must reach the rules); only a queue ten times over its size refuses them,
+        loudly, to bound memory."""
         self.stats.received += 1
-        try:
-            self._queue.put_nowait(event)
-        except asyncio.QueueFull:
+        size = self._queue.qsize()
+        if event.kind == "telemetry" and size >= self.settings.queue_size:
             self.stats.overflow += 1
             if self.stats.overflow & (self.stats.overflow - 1) == 0:  # 1, 2, 4, 8 ...
-                log.warning("rules: queue full, %d events not evaluated so far",
+                log.warning("rules: queue full, %d telemetry events not evaluated so far",
                             self.stats.overflow)
+            return
+        if size >= URGENT_FACTOR * self.settings.queue_size:
+            self.stats.urgent_overflow += 1
+            log.error("rules: queue %d deep: %s event of device %s not evaluated (%d so far)",
+                      size, event.kind, event.device.code if event.device else "-",
+                      self.stats.urgent_overflow)
+            return
+        self._queue.put_nowait(event)
 
     # -- evaluation (the worker's own task) --
 
@@ -266,15 +289,17 @@ class RulesRunner:
 
     async def health(self) -> dict[str, Any]:
         s = self.stats
-        status = "degraded" if s.dead_letters or s.overflow else "ok"
+        status = "degraded" if s.dead_letters or s.overflow or s.urgent_overflow else "ok"
         return {"status": status,
                 "detail": f"{len(self.rules.rules)} rules, queue {self._queue.qsize()}, "
-                          f"{s.dead_letters} dead-lettered, {s.overflow} overflowed",
+                          f"{s.dead_letters} dead-lettered, {s.overflow} telemetry and "
+                          f"{s.urgent_overflow} other events overflowed",
                 "rules": len(self.rules.rules), "queue": self._queue.qsize(),
                 "retrying": len(self._retries), "processed": s.processed,
                 "outcomes": s.outcomes, "done": s.done, "skipped": s.skipped,
                 "refused": s.refused, "dead_letters": s.dead_letters,
-                "overflow": s.overflow, "reloads": s.reloads, "last_error": s.last_error}
+                "overflow": s.overflow, "urgent_overflow": s.urgent_overflow,
+                "irrelevant": s.irrelevant, "reloads": s.reloads, "last_error": s.last_error}
 
 
 def _on_sighup(loop: asyncio.AbstractEventLoop, reload: Callable[[], None]) -> bool:
