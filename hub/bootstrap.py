@@ -47,6 +47,7 @@ from hub.security.pii import PiiVault
 from hub.security.tokens import TokenIssuer
 from hub.settings import Settings
 from hub.store import migrate
+from hub.store.billing_runs_sql import SqlBillingRuns
 from hub.store.db import make_engine, make_sessions
 from hub.store.mapping import start_mappers
 from hub.store.telemetry import device_keys
@@ -157,6 +158,7 @@ def bootstrap(settings: Settings, *, clock: Clock = utc_now,
         "clock": clock, "tokens": tokens, "vault": vault,
         "refresh_ttl": timedelta(days=settings.security.refresh_token_days),
         "command_log": SqlCommandLog(engine), "gateway": gateway,
+        "run_store": SqlBillingRuns(),  # billing runs: bulk reads and inserts
         "registry_changed": pipeline.registry_changed,
         "maintenance_templates": load_templates(),  # a bad template stops start-up
         "order_policy": shipped_policy(),

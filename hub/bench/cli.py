@@ -105,3 +105,24 @@ def fault(
     result = asyncio.run(run(plan))
     typer.echo(describe(result))
     typer.echo(json.dumps(result))
+
+
+@bench_app.command("billing")
+def billing(
+    units: Annotated[int, typer.Option(min=1, help="Units of the seeded community.")] = 10_000,
+    database: Annotated[str | None, typer.Option(
+        help="SQLAlchemy URL of a server: a fresh database is created there, migrated and "
+        "dropped afterwards; default: SQLite in a temporary folder.")] = None,
+    parking_share: Annotated[float, typer.Option(
+        min=0.0, max=1.0, help="Share of the units renting a parking space.")] = 0.3,
+    history: Annotated[bool, typer.Option(
+        help="Bill the previous month first (untimed).")] = True,
+) -> None:
+    """A monthly billing run (three fee items) of N units: preview, commit, commit again."""
+    from hub.bench.billing import BillingPlan, describe, run
+
+    logging.basicConfig(level=logging.ERROR)
+    result = asyncio.run(run(BillingPlan(units=units, database=database,
+                                         parking_share=parking_share, history=history)))
+    typer.echo(describe(result))
+    typer.echo(json.dumps(result))

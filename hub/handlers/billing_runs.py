@@ -9,11 +9,11 @@ unit's prepaid balance at once.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from hub.domain.billing.discounts import Discount
 from hub.domain.billing.fees import FeeItem, FeeKind, PriceVersion
@@ -25,7 +25,6 @@ from hub.domain.billing.ledger import (
     BillLine,
     settle,
 )
-from hub.domain.billing.meters import MeterReading
 from hub.domain.billing.money import ZERO
 from hub.domain.billing.periods import parse_period
 from hub.domain.billing.run import (
@@ -39,8 +38,7 @@ from hub.domain.billing.run import (
 )
 from hub.domain.commands import Command
 from hub.domain.errors import Invalid, NotFound
-from hub.domain.property import Unit, UnitStatus
-from hub.domain.residents import Residency
+from hub.domain.property import UnitStatus
 from hub.handlers.scope import managed_site
 from hub.ports import Clock, UnitOfWork
 
@@ -58,9 +56,31 @@ class CommitRun(PreviewRun):
     pass
 
 
-async def preview_run(cmd: PreviewRun, uow: UnitOfWork) -> dict[str, Any]:
-    plan, units, existing = await _plan(cmd, uow)
-    stored = await _stored_keys(uow, existing, cmd.fee_item_ids)
+class RunStore(Protocol):
+    """Bulk reads and writes of a run, in the unit of work's transaction (the SQL one is
+    hub.store.billing_runs_sql.SqlBillingRuns)."""
+
+    async def units(self, uow: UnitOfWork, site_id: int) -> list[Any]: ...
+    async def stays(self, uow: UnitOfWork,
+                    site_id: int) -> dict[int, list[tuple[date, date | None]]]: ...
+    async def readings(self, uow: UnitOfWork, site_id: int, label: str,
+                       meters: Iterable[str]) -> dict[tuple[int, str], Readings]: ...
+    async def period_bills(self, uow: UnitOfWork, site_id: int,
+                           label: str) -> dict[int, int]: ...
+    async def load_bills(self, uow: UnitOfWork, ids: Sequence[int]) -> list[Bill]: ...
+    async def stored_keys(self, uow: UnitOfWork, site_id: int, label: str,
+                          fee_item_ids: Iterable[int]) -> dict[int, set[str]]: ...
+    async def overdue_bills(self, uow: UnitOfWork, site_id: int,
+                            as_of: date) -> list[Bill]: ...
+    async def insert_bills(self, uow: UnitOfWork, rows: Sequence[dict[str, Any]],
+                           order: Sequence[int]) -> dict[int, int]: ...
+    async def insert_lines(self, uow: UnitOfWork, rows: Sequence[dict[str, Any]]) -> None: ...
+
+
+async def preview_run(cmd: PreviewRun, uow: UnitOfWork, run_store: RunStore) -> dict[str, Any]:
+    plan, units, _ = await _plan(cmd, uow, run_store)
+    stored = await run_store.stored_keys(uow, cmd.site_id, plan.period.label,
+                                         cmd.fee_item_ids)
     rows = []
     for unit_id, lines in sorted(plan.by_unit().items()):
         rows.append({
@@ -75,51 +95,54 @@ async def preview_run(cmd: PreviewRun, uow: UnitOfWork) -> dict[str, Any]:
                          "reason": s.reason} for s in plan.skipped]}
 
 
-async def commit_run(cmd: CommitRun, uow: UnitOfWork, clock: Clock) -> dict[str, Any]:
-    """New bills first (one flush), then the lines not stored yet (one flush), then the
-    prepaid balances: a run's cost does not grow with a query per unit."""
-    plan, units, existing = await _plan(cmd, uow)
-    stored = await _stored_keys(uow, existing, cmd.fee_item_ids)
+async def commit_run(cmd: CommitRun, uow: UnitOfWork, clock: Clock,
+                     run_store: RunStore) -> dict[str, Any]:
+    """New bills in multi-row inserts, then the lines not stored yet likewise, then the
+    prepaid balances, all in one transaction: a run's cost does not grow with a statement
+    per unit, and only the period's own bills are read."""
+    plan, units, existing = await _plan(cmd, uow, run_store)
+    label = plan.period.label
+    stored = await run_store.stored_keys(uow, cmd.site_id, label, cmd.fee_item_ids)
     now = clock()
     by_unit = sorted(plan.by_unit().items())
-    fresh = []
-    for unit_id, planned in by_unit:
-        if unit_id not in existing:
-            unit = units[unit_id]
-            # Born with its total: no UPDATE per new bill when its lines follow.
-            bill = Bill(site_id=cmd.site_id, building_id=unit.building_id, unit_id=unit_id,
-                        period=plan.period.label, period_start=plan.period.start,
-                        period_end=plan.period.end,
-                        due_date=min(ln.due_date for ln in planned), issued_at=now,
-                        total=sum((ln.amount for ln in planned), ZERO))
-            uow.add(bill)
-            existing[unit_id] = bill
-            fresh.append(bill)
-    await uow.flush()
-    born = {id(bill) for bill in fresh}
-    kept, grown = 0, []
+    # Born with its total: no UPDATE per new bill when its lines follow.
+    fresh: list[dict[str, Any]] = [
+             {"site_id": cmd.site_id, "building_id": units[unit_id].building_id,
+              "unit_id": unit_id, "period": label, "period_start": plan.period.start,
+              "period_end": plan.period.end, "due_date": min(ln.due_date for ln in planned),
+              "issued_at": now, "total": sum((ln.amount for ln in planned), ZERO),
+              "paid": ZERO, "written_off": ZERO}
+             for unit_id, planned in by_unit if unit_id not in existing]
+    born = await run_store.insert_bills(uow, fresh, [u for u, _ in by_unit if u not in existing])
+    bill_of = existing | born
+    kept, grown = 0, list[tuple[int, int]]()
     created: list[PlannedLine] = []
+    rows: list[dict[str, Any]] = []
+    growth: dict[int, list[PlannedLine]] = {}
     for unit_id, planned in by_unit:
-        bill = existing[unit_id]
-        assert bill.id is not None
         new = [ln for ln in planned if ln.key not in stored.get(unit_id, ())]
         kept += len(planned) - len(new)
         if not new:
             continue
-        for ln in new:
-            uow.add(BillLine(bill_id=bill.id, key=ln.key, fee_item_id=ln.fee_item_id,
-                             description=ln.description, quantity=ln.quantity,
-                             unit_price=ln.unit_price, gross=ln.gross, discount=ln.discount,
-                             amount=ln.amount, due_date=ln.due_date, detail=list(ln.detail)))
-        if id(bill) not in born:
-            bill.total += sum((ln.amount for ln in new), ZERO)
-            bill.due_date = min(bill.due_date, *(ln.due_date for ln in new))
+        bill_id = bill_of[unit_id]
+        rows.extend({"bill_id": bill_id, "key": ln.key, "fee_item_id": ln.fee_item_id,
+                     "description": ln.description, "quantity": ln.quantity,
+                     "unit_price": ln.unit_price, "gross": ln.gross, "discount": ln.discount,
+                     "amount": ln.amount, "paid": ZERO, "written_off": ZERO,
+                     "due_date": ln.due_date, "detail": list(ln.detail)} for ln in new)
+        if unit_id not in born:
+            growth[bill_id] = new
         created.extend(new)
-        grown.append(bill)
+        grown.append((unit_id, bill_id))
+    await run_store.insert_lines(uow, rows)
+    for bill in await run_store.load_bills(uow, sorted(growth)):
+        assert bill.id is not None
+        bill.total += sum((ln.amount for ln in growth[bill.id]), ZERO)
+        bill.due_date = min(bill.due_date, *(ln.due_date for ln in growth[bill.id]))
     await uow.flush()
-    await _deduct_balances(uow, cmd.site_id, grown, now)
+    await _deduct_balances(uow, cmd.site_id, grown, now, run_store)
     await uow.commit()
-    return {"site_id": cmd.site_id, "period": plan.period.label, "as_of": _as_of(cmd),
+    return {"site_id": cmd.site_id, "period": label, "as_of": _as_of(cmd),
             "bills_created": len(fresh), "lines_created": len(created),
             "lines_already_billed": kept, "total_created": sum((ln.amount for ln in created),
                                                                ZERO),
@@ -127,24 +150,17 @@ async def commit_run(cmd: CommitRun, uow: UnitOfWork, clock: Clock) -> dict[str,
                          "reason": s.reason} for s in plan.skipped]}
 
 
-async def _stored_keys(uow: UnitOfWork, bills: dict[int, Bill],
-                       fee_item_ids: tuple[int, ...]) -> dict[int, set[str]]:
-    """Keys already billed in these bills for these fee items, per unit: one read per item."""
-    units_of = {bill.id: unit_id for unit_id, bill in bills.items()}
-    keys: dict[int, set[str]] = defaultdict(set)
-    for fee_item_id in set(fee_item_ids):
-        for line in await uow.find(BillLine, fee_item_id=fee_item_id):
-            if line.bill_id in units_of:
-                keys[units_of[line.bill_id]].add(line.key)
-    return keys
-
-
-async def _deduct_balances(uow: UnitOfWork, site_id: int, bills: list[Bill], now: Any) -> None:
-    """自动抵扣: a prepaid balance pays what it can of a new or grown bill right away."""
+async def _deduct_balances(uow: UnitOfWork, site_id: int, bills: list[tuple[int, int]],
+                           now: Any, run_store: RunStore) -> None:
+    """自动抵扣: a prepaid balance pays what it can of a new or grown bill (unit id, bill id)
+    right away. Only the bills of units with a balance are read back as entities."""
     balances: dict[int, Decimal] = defaultdict(lambda: ZERO)
     for entry in await uow.find(BalanceEntry, site_id=site_id):
         balances[entry.unit_id] += entry.amount
-    for bill in bills:
+    if not any(amount > 0 for amount in balances.values()):
+        return
+    wanted = sorted(bill_id for unit_id, bill_id in bills if balances[unit_id] > 0)
+    for bill in await run_store.load_bills(uow, wanted):
         use = min(balances[bill.unit_id], bill.outstanding)
         if use <= 0:
             continue
@@ -171,8 +187,11 @@ def _line_out(line: PlannedLine, stored: bool) -> dict[str, Any]:
             "detail": list(line.detail), "already_billed": stored}
 
 
-async def _plan(cmd: PreviewRun, uow: UnitOfWork) -> tuple[RunPlan, dict[int, UnitFacts],
-                                                          dict[int, Bill]]:
+async def _plan(cmd: PreviewRun, uow: UnitOfWork,
+                run_store: RunStore) -> tuple[RunPlan, dict[int, UnitFacts], dict[int, int]]:
+    """The run's facts: the site's units and stays, the readings it bills, the bills overdue
+    on `as_of` (arrears flags, late fees) and the period's own bills — never the whole
+    history of the site's bills."""
     await managed_site(uow, cmd.actor, cmd.site_id)
     period = parse_period(cmd.period)
     as_of = _as_of(cmd)
@@ -186,40 +205,34 @@ async def _plan(cmd: PreviewRun, uow: UnitOfWork) -> tuple[RunPlan, dict[int, Un
         if not item.active:
             raise Invalid(f"fee item {item.code} is not active", field="fee_item_ids")
         items.append((item, list(await uow.find(PriceVersion, fee_item_id=fee_item_id))))
-    site_bills = list(await uow.find(Bill, site_id=cmd.site_id))
-    owing = {b.unit_id for b in site_bills if b.outstanding > 0 and b.due_date < as_of}
-    units = await _unit_facts(uow, cmd.site_id, owing)
-    readings = await _readings(uow, cmd.site_id, period.label,
-                               {i.meter for i, _ in items if i.kind in (FeeKind.METERED,
-                                                                        FeeKind.USAGE)})
-    overdue = await _overdue(uow, site_bills, [i for i, _ in items
-                                              if i.kind == FeeKind.LATE_FEE], as_of,
-                             period.label)
+    overdue_bills = await run_store.overdue_bills(uow, cmd.site_id, as_of)
+    units = await _unit_facts(uow, run_store, cmd.site_id,
+                              {b.unit_id for b in overdue_bills})
+    readings = await run_store.readings(uow, cmd.site_id, period.label,
+                                        {i.meter for i, _ in items
+                                         if i.kind in (FeeKind.METERED, FeeKind.USAGE)})
+    existing = await run_store.period_bills(uow, cmd.site_id, period.label)
+    overdue = await _overdue(uow, overdue_bills, [i for i, _ in items
+                                                  if i.kind == FeeKind.LATE_FEE],
+                             period.label, set(existing.values()))
     discounts = list(await uow.find(Discount, site_id=cmd.site_id, active=True))
     plan = plan_run(RunInput(period=period, as_of=as_of, fee_items=items,
                              units=list(units.values()), readings=readings,
                              discounts=discounts, overdue=overdue))
-    existing = {b.unit_id: b for b in site_bills if b.period == period.label}
     return plan, units, existing
 
 
-async def _unit_facts(uow: UnitOfWork, site_id: int, owing: set[int]) -> dict[int, UnitFacts]:
-    units = sorted(await uow.find(Unit, site_id=site_id), key=lambda u: u.id or 0)
-    ids = {u.id for u in units}
-    # One read of every residency; per-unit reads would be one query per unit.
-    stays: dict[int, list[tuple[date, date | None]]] = defaultdict(list)
-    for residency in await uow.find(Residency):
-        if residency.unit_id in ids:
-            stays[residency.unit_id].append((residency.moved_in, residency.moved_out))
+async def _unit_facts(uow: UnitOfWork, run_store: RunStore, site_id: int,
+                      owing: set[int]) -> dict[int, UnitFacts]:
+    stays = await run_store.stays(uow, site_id)
     facts = {}
-    for unit in units:
-        assert unit.id is not None
-        facts[unit.id] = UnitFacts(
-            unit_id=unit.id, building_id=unit.building_id, number=unit.number,
-            gross_area=unit.gross_area, inner_area=unit.inner_area,
-            vacant=unit.status == UnitStatus.VACANT,
-            stays=tuple(sorted(stays[unit.id], key=_stay_order)),
-            in_arrears=unit.id in owing)
+    for unit_id, building_id, number, gross, inner, status in await run_store.units(
+            uow, site_id):
+        facts[unit_id] = UnitFacts(
+            unit_id=unit_id, building_id=building_id, number=number, gross_area=gross,
+            inner_area=inner, vacant=status == UnitStatus.VACANT,
+            stays=tuple(sorted(stays.get(unit_id, ()), key=_stay_order)),
+            in_arrears=unit_id in owing)
     return facts
 
 
@@ -227,46 +240,32 @@ def _stay_order(stay: tuple[date, date | None]) -> tuple[date, date]:
     return stay[0], stay[1] or date.max
 
 
-async def _readings(uow: UnitOfWork, site_id: int, label: str,
-                    meters: set[str]) -> dict[tuple[int, str], Readings]:
-    """This period's reading and the latest earlier one, per unit and meter."""
-    if not meters:
-        return {}
-    current: dict[tuple[int, str], Decimal] = {}
-    previous: dict[tuple[int, str], tuple[str, Decimal]] = {}
-    for reading in await uow.find(MeterReading, site_id=site_id):
-        key = (reading.unit_id, reading.meter)
-        if reading.meter not in meters:
-            continue
-        if reading.period == label:
-            current[key] = reading.value
-        elif reading.period < label and (key not in previous or previous[key][0]
-                                         < reading.period):
-            previous[key] = (reading.period, reading.value)
-    return {key: Readings(current.get(key), previous[key][1] if key in previous else None)
-            for key in current.keys() | previous.keys()}
-
-
-async def _overdue(uow: UnitOfWork, bills: list[Bill], late_items: list[FeeItem], as_of: date,
-                   label: str) -> dict[int, list[OverdueBill]]:
+async def _overdue(uow: UnitOfWork, bills: list[Bill], late_items: list[FeeItem],
+                   label: str, this_period: set[int]) -> dict[int, list[OverdueBill]]:
+    """`bills`: those due before `as_of` and unpaid; `this_period`: ids of the period's
+    bills."""
     if not late_items:
         return {}
+    late_billed: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    earlier = [b for b in bills if b.period != label]
     # Charged in earlier periods' bills only: this period's own late lines are what the run
     # plans again (and finds stored), so a second commit plans the same lines.
-    this_period = {b.id for b in bills if b.period == label}
-    late_billed: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    overdue: dict[int, list[OverdueBill]] = defaultdict(list)
+    lines_of: dict[int, list[BillLine]] = {}
+    for bill in earlier:
+        lines_of[bill.id or 0] = list(await uow.find(BillLine, bill_id=bill.id))
+    names = {str(b.id) for b in earlier}
     for item in late_items:
         for line in await uow.find(BillLine, fee_item_id=item.id):
-            if line.bill_id not in this_period:
-                # key "late:<fee item>:<bill>": what was charged on that bill, by any item
-                late_billed[line.key.rsplit(":", 1)[-1]] += line.amount
-    overdue: dict[int, list[OverdueBill]] = defaultdict(list)
-    for bill in sorted(bills, key=lambda b: (b.due_date, b.id or 0)):
-        if bill.period == label or bill.due_date >= as_of or bill.outstanding <= 0:
+            name = line.key.rsplit(":", 1)[-1]
+            # key "late:<fee item>:<bill>": what was charged on that bill, by any item
+            if name in names and line.bill_id not in this_period:
+                late_billed[name] += line.amount
+    for bill in sorted(earlier, key=lambda b: (b.due_date, b.id or 0)):
+        if bill.outstanding <= 0:
             continue
         assert bill.id is not None
-        lines = await uow.find(BillLine, bill_id=bill.id)
-        principal = sum((ln.amount for ln in lines if not ln.is_late_fee), ZERO)
+        principal = sum((ln.amount for ln in lines_of[bill.id] if not ln.is_late_fee), ZERO)
         overdue[bill.unit_id].append(OverdueBill(
             bill_id=bill.id, unit_id=bill.unit_id, period=bill.period, due_date=bill.due_date,
             principal=principal, outstanding=bill.outstanding,
