@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from hub.domain.accounts import Actor
 from hub.domain.commands import Command
 from hub.domain.errors import DomainError, Invalid, NotFound
 from hub.domain.maintenance import (
@@ -201,20 +202,14 @@ async def change_plan(cmd: ChangePlan, uow: UnitOfWork) -> None:
     plan = await visible_plan(uow, cmd.actor, cmd.plan_id)
     if "next_due" in cmd.changes and cmd.changes["next_due"] is None:
         raise Invalid("next_due cannot be removed", field="next_due")
-    before = {name: getattr(plan, name) for name in cmd.changes}
     for name, value in cmd.changes.items():
         setattr(plan, name, list(value) if name == "checklist" else value)
-    try:
-        check_plan(plan)
-    except Invalid:
-        for name, value in before.items():
-            setattr(plan, name, value)
-        raise
+    check_plan(plan)  # refused: the unit of work ends without a commit, nothing is stored
     adopt_baselines(plan, await asset_totals(uow, plan.asset_id))
     await uow.commit()
 
 
-async def visible_plan(uow: UnitOfWork, actor: Any, plan_id: int) -> MaintenancePlan:
+async def visible_plan(uow: UnitOfWork, actor: Actor, plan_id: int) -> MaintenancePlan:
     plan = await uow.get(MaintenancePlan, plan_id)
     if plan is None:
         raise NotFound("maintenance plan", plan_id)

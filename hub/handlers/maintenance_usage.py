@@ -15,7 +15,6 @@ value when the hub restarts, while the raw value with wrap/reset handling
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -30,8 +29,6 @@ from hub.domain.registry import Asset, Device
 from hub.handlers.facilities import RefreshAssetStatus, refresh_status
 from hub.ingest.observers import Delivered, Published
 from hub.ports import UnitOfWork
-
-log = logging.getLogger(__name__)
 
 Reading = tuple[str, float, datetime]  # metric, raw value, when
 Handle = Callable[[object], Awaitable[Any]]
