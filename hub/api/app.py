@@ -19,7 +19,9 @@ from hub.api.routers import complaints as complaint_routes
 from hub.api.routers import devices as device_routes
 from hub.api.routers import imports as import_routes
 from hub.api.routers import maintenance as maintenance_routes
+from hub.api.routers import me as me_routes
 from hub.api.routers import notifications as notification_routes
+from hub.api.routers import ownership as ownership_routes
 from hub.api.routers import payments as payment_routes
 from hub.api.routers import rules as rule_routes
 from hub.api.routers import telemetry as telemetry_routes
@@ -36,7 +38,7 @@ ROUTERS = (health.router, auth.router, property.router, residents.router, staff.
            work_order_routes.router,
            billing_routes.router, payment_routes.router,
            asset_routes.router, maintenance_routes.router,
-           import_routes.router)
+           import_routes.router, ownership_routes.router, me_routes.router)
 
 
 def create_app(settings: Settings, hub: Hub | None = None) -> FastAPI:

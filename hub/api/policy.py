@@ -219,6 +219,19 @@ POLICY: Final[dict[tuple[str, str], Allowed]] = {
     ("POST", "/api/v1/imports/vehicles"): frozenset({A, M}),
     ("POST", "/api/v1/imports/parking-spaces"): frozenset({A, M}),
     ("POST", "/api/v1/imports/opening-balances"): frozenset({A, M, F}),
+
+    # Ownership history (产权变更), rental registration, move-in and move-out: recorded by the
+    # service desk, managers and admins, read by them; residents see their own units by /me.
+    ("GET", "/api/v1/units/{unit_id}/ownership"): frozenset({A, M, SD}),
+    ("POST", "/api/v1/units/{unit_id}/ownership"): frozenset({A, M, SD}),
+    ("GET", "/api/v1/units/{unit_id}/leases"): frozenset({A, M, SD}),
+    ("POST", "/api/v1/units/{unit_id}/leases"): frozenset({A, M, SD}),
+    ("POST", "/api/v1/units/{unit_id}/move-in"): frozenset({A, M, SD}),
+    ("POST", "/api/v1/units/{unit_id}/move-out"): frozenset({A, M, SD}),
+    # The resident app's household part (vehicles and visitors come with parking).
+    ("GET", "/api/v1/me"): frozenset({R}),
+    ("GET", "/api/v1/me/units"): frozenset({R}),
+    ("GET", "/api/v1/me/household"): frozenset({R}),
 }
 
 

@@ -152,6 +152,16 @@ def bodies(w: World, ids: Mapping[str, int], username: str) -> dict[Route, dict[
             "asset_id": ids["asset_id"], "template": "yearly",
             "first_due": "2027-06-01T09:00:00+08:00"},
         ("PATCH", "/api/v1/maintenance/plans/{plan_id}"): {"lead_hours": 24},
+        ("POST", "/api/v1/units/{unit_id}/ownership"): {
+            "on": "2026-01-15", "reason": "sale", "document_ref": "HT-2026-0115",
+            "owners": [{"resident_id": ids["resident_id"], "share": "100"}]},
+        ("POST", "/api/v1/units/{unit_id}/leases"): {
+            "tenant_ids": [ids["resident_id"]], "starts_on": "2030-01-01",
+            "ends_on": "2031-01-01", "monthly_rent": "6500.00", "document_ref": "ZL-2030-001"},
+        ("POST", "/api/v1/units/{unit_id}/move-in"): {
+            "resident_id": ids["resident_id"], "relation": "family", "moved_in": "2024-01-01"},
+        ("POST", "/api/v1/units/{unit_id}/move-out"): {
+            "resident_ids": [ids["resident_id"]], "moved_out": "2099-01-01"},
         ("POST", "/api/v1/maintenance/plans/for-category"): {
             "site_id": ids["site_id"], "category": "elevator", "template": "half-yearly",
             "first_due": "2027-06-01T09:00:00+08:00"},

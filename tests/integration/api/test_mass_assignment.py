@@ -147,6 +147,26 @@ CASES: dict[str, tuple[str, Case]] = {
     "account of notification preferences": ("body.account_id", lambda w: (
         "PUT", "/api/v1/me/notification-preferences", {"channels": {},
                                                       "account_id": w.accounts["bob"]})),
+    "status on a move-in": ("body.status", lambda w: (
+        "POST", f"/api/v1/units/{w.unit_a}/move-in", {
+            "resident_id": w.bob, "relation": "family", "moved_in": "2026-01-01",
+            "status": "occupied"})),
+    "household of a lease": ("body.household_id", lambda w: (
+        "POST", f"/api/v1/units/{w.unit_c}/leases", {
+            "tenant_ids": [w.bob], "starts_on": "2027-01-01", "ends_on": "2028-01-01",
+            "document_ref": "ZL-2027-001", "household_id": w.unit_b})),
+    "unit of an ownership change": ("body.unit_id", lambda w: (
+        "POST", f"/api/v1/units/{w.unit_a}/ownership", {
+            "on": "2025-03-01", "reason": "sale", "document_ref": "HT-2025-0301",
+            "owners": [{"resident_id": w.alice, "share": "100"}], "unit_id": w.unit_b})),
+    "end of a new ownership": ("body.ended_on", lambda w: (
+        "POST", f"/api/v1/units/{w.unit_a}/ownership", {
+            "on": "2025-04-01", "reason": "gift", "document_ref": "ZY-2025-0401",
+            "owners": [{"resident_id": w.alice_child, "share": "100"}],
+            "ended_on": "2025-05-01"})),
+    "status on a move-out": ("body.status", lambda w: (
+        "POST", f"/api/v1/units/{w.unit_b}/move-out", {
+            "resident_ids": [w.bob], "moved_out": "2029-06-01", "status": "vacant"})),
 }
 
 
