@@ -64,6 +64,23 @@ async def test_a_lift_asset_lists_its_devices_and_staff_see_only_their_buildings
     assert plans.json()["items"] == []  # the only lakeside plan is Building 1's
 
 
+async def test_riverside_lists_and_filters_nothing_of_lakeside(api: Api) -> None:
+    w = api.world
+    auth = w.auth("river-manager")
+    assets = await api.client.get("/api/v1/assets", params={"limit": 200}, headers=auth)
+    plans = await api.client.get("/api/v1/maintenance/plans", params={"limit": 200},
+                                 headers=auth)
+    filtered = [await api.client.get(path, params=params, headers=auth) for path, params in (
+        ("/api/v1/assets", {"site_id": w.lakeside}), ("/api/v1/assets", {"building_id": w.b1}),
+        ("/api/v1/maintenance/plans", {"asset_id": w.asset_b1}),
+        ("/api/v1/maintenance/plans", {"site_id": w.lakeside}))]
+
+    assert [a["id"] for a in assets.json()["items"]] == [w.asset_river]
+    assert [p["id"] for p in plans.json()["items"]] == [w.plan_river]
+    assert [r.json()["total"] for r in filtered] == [0, 0, 0, 0]
+    assert "b1-lift" not in assets.text + plans.text
+
+
 async def test_bad_assets_are_refused_naming_the_field(api: Api) -> None:
     w = api.world
     auth = w.auth("manager")
