@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -218,6 +218,23 @@ async def refresh_unit_statuses(uow_factory: Callable[[], UnitOfWork], since: da
             changed += unit.status != before
         await uow.commit()
     return changed
+
+
+class UnitStatusStep:
+    """A hub.periodic step: each pass refreshes the units whose moves or leases fell due since
+    the previous pass (the first pass looks back `lookback_days`). Dates are the clock's."""
+
+    def __init__(self, uow_factory: Callable[[], UnitOfWork], lookback_days: int = 31) -> None:
+        self._uow_factory = uow_factory
+        self._lookback = timedelta(days=lookback_days)
+        self._last: date | None = None
+
+    async def __call__(self, now: datetime) -> int:
+        today = now.date()
+        since = self._last if self._last is not None else today - self._lookback
+        changed = await refresh_unit_statuses(self._uow_factory, min(since, today), today)
+        self._last = today
+        return changed
 
 
 async def _site_residents(uow: UnitOfWork, unit: Unit, ids: Sequence[int],

@@ -3,7 +3,7 @@ dates, and billing's vacancy sees it."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal as D
 from typing import Any
 
@@ -20,7 +20,13 @@ from hub.domain.property import Unit, UnitStatus
 from hub.domain.residents import Relation, Residency
 from hub.handlers.billing import CreateDiscount, CreateFeeItem
 from hub.handlers.billing_runs import PreviewRun
-from hub.handlers.ownership import MoveIn, MoveOut, RegisterLease, refresh_unit_statuses
+from hub.handlers.ownership import (
+    MoveIn,
+    MoveOut,
+    RegisterLease,
+    UnitStatusStep,
+    refresh_unit_statuses,
+)
 from hub.store.tables import audit_log
 from hub.views.household import leases_of, ownership_history
 from tests.integration.ownership.conftest import Clock, Elm
@@ -158,6 +164,18 @@ async def test_a_move_out_dated_ahead_takes_effect_on_its_day(hub: Hub, elm: Elm
     assert await refresh_unit_statuses(hub.uow, date(2026, 6, 1), date(2026, 6, 30)) == 0
     assert await refresh_unit_statuses(hub.uow, date(2026, 6, 30), date(2026, 7, 1)) == 1
     assert await status(hub, elm.home) == UnitStatus.VACANT
+
+
+async def test_the_periodic_step_catches_up_from_its_last_pass(hub: Hub, elm: Elm) -> None:
+    await hub.bus.handle(MoveOut(SYSTEM, unit_id=elm.home,
+                                 resident_ids=(elm.people["陈静"], elm.people["陈小雨"]),
+                                 moved_out=date(2026, 7, 1)))
+    step = UnitStatusStep(hub.uow)
+    assert await step(datetime(2026, 6, 30, 23, 0, tzinfo=UTC)) == 0
+    assert await status(hub, elm.home) == UnitStatus.OCCUPIED
+    assert await step(datetime(2026, 7, 3, 1, 0, tzinfo=UTC)) == 1  # a missed day caught up
+    assert await status(hub, elm.home) == UnitStatus.VACANT
+    assert await step(datetime(2026, 7, 4, 1, 0, tzinfo=UTC)) == 0
 
 
 async def test_moving_all_tenants_out_early_ends_their_lease_then(hub: Hub, elm: Elm) -> None:
