@@ -121,6 +121,8 @@ async def change_announcement(cmd: ChangeAnnouncement, uow: UnitOfWork) -> None:
     check_window(values["publish_at"], values["expires_at"])
     for name, value in cmd.changes.items():
         setattr(announcement, name, value)
+    if announcement.status == NoticeStatus.PUBLISHED and announcement.publish_at is None:
+        announcement.publish_at = cmd.at  # a published one without a time shows from now
     await uow.commit()
 
 

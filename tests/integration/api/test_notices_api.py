@@ -338,3 +338,17 @@ async def test_health_reports_live_streams_and_drops(api: Api) -> None:
     assert slow.dropped
     assert (report["status"], report["subscribers"], report["dropped_subscribers"]) == \
         ("ok", 0, 1)
+
+
+async def test_rescheduling_a_published_notice_moves_it_and_clearing_the_time_shows_it_now(
+        api: Api) -> None:
+    w, clock = api.world, _clock(api)
+    ident = (await _announce(api, title="Pool closed")).json()["id"]
+    later = await api.client.patch(f"/api/v1/announcements/{ident}", headers=w.auth("desk"),
+                                   json={"publish_at": (clock.now + HOUR).isoformat()})
+    assert later.status_code == 204
+    assert "Pool closed" not in await _mine(api, "alice")
+    cleared = await api.client.patch(f"/api/v1/announcements/{ident}", headers=w.auth("desk"),
+                                     json={"publish_at": None})
+    assert cleared.status_code == 204
+    assert "Pool closed" in await _mine(api, "alice")
