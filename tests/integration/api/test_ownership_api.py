@@ -3,10 +3,15 @@ refused by name when wrong, with nothing changed."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from typing import Any
+
+import pytest
 
 from tests.integration.api.conftest import Api
 from tests.integration.api.probing import audit_rows, snapshot
+from tests.integration.api.world import ALICE_ID, BOB_ID, World
 
 
 def change(resident: int, on: str, reason: str, ref: str, share: str = "100") -> dict[str, Any]:
@@ -145,3 +150,40 @@ async def test_roles_and_scope(api: Api) -> None:
                                            "relation": "family", "moved_in": "2026-01-01"})
     assert stranger.status_code == 422
     assert stranger.json()["error"]["field"] == "resident_id"
+
+
+@pytest.mark.parametrize(("path", "body", "status", "action"), [
+    ("ownership", lambda w: change(w.alice, "2020-05-01", "sale", "HT-2020-0501"), 201,
+     "ownership_changed"),
+    ("leases", lambda w: {"tenant_ids": [w.bob], "starts_on": "2026-01-01",
+                          "ends_on": "2027-01-01", "document_ref": "ZL-2026-001"}, 201,
+     "lease_registered"),
+    ("move-in", lambda w: {"resident_id": w.bob, "relation": "family",
+                           "moved_in": "2026-01-01"}, 201, "moved_in"),
+    ("move-out", lambda w: {"resident_ids": [w.alice_child], "moved_out": "2026-01-31"}, 204,
+     "moved_out"),
+])
+async def test_each_change_writes_exactly_one_audit_row_without_personal_data(
+        api: Api, path: str, body: Callable[[World], dict[str, Any]], status: int,
+        action: str) -> None:
+    w = api.world
+    before = await audit_rows(api)
+    response = await api.client.post(f"/api/v1/units/{w.unit_a}/{path}", json=body(w),
+                                      headers=w.auth("manager"))
+    assert response.status_code == status, response.text
+    new = (await audit_rows(api))[len(before):]
+    assert [(r["action"], r["target"], r["actor_id"]) for r in new] == [
+        (action, f"unit:{w.unit_a}", w.accounts["manager"])]
+    text = json.dumps(new, default=str, ensure_ascii=False)
+    assert not [p for p in ("张伟", "张小明", "李娜", "13812345678", "13700001111",
+                            "13912345678", ALICE_ID, BOB_ID) if p in text]
+
+
+async def test_a_refused_change_writes_no_audit_row(api: Api) -> None:
+    w = api.world
+    before = await audit_rows(api)
+    response = await api.client.post(f"/api/v1/units/{w.unit_a}/ownership",
+                                      json=change(w.alice, "2099-01-01", "sale", "HT-1"),
+                                      headers=w.auth("manager"))
+    assert response.status_code == 422
+    assert await audit_rows(api) == before
