@@ -141,7 +141,8 @@ def user_create(
 
 @app.command("import")
 def import_rows(
-    kind: Annotated[str, typer.Argument(help="buildings, units, residents or meter-readings")],
+    kind: Annotated[str, typer.Argument(
+        help="buildings, units, residents, meter-readings or opening-balances")],
     file: Annotated[Path, typer.Argument(help="A CSV (UTF-8 or GB18030) or .xlsx file.",
                                          exists=True, dir_okay=False, readable=True)],
     commit: Annotated[bool, typer.Option(

@@ -219,6 +219,8 @@ POLICY: Final[dict[tuple[str, str], Allowed]] = {
     ("POST", "/api/v1/imports/vehicles"): frozenset({A, M}),
     ("POST", "/api/v1/imports/parking-spaces"): frozenset({A, M}),
     ("POST", "/api/v1/imports/opening-balances"): frozenset({A, M, F}),
+    ("GET", "/api/v1/imports/templates/opening-balances.csv"): frozenset({A, M, F}),
+    ("GET", "/api/v1/imports/templates/opening-balances.xlsx"): frozenset({A, M, F}),
 
     # Ownership history (产权变更), rental registration, move-in and move-out: recorded by the
     # service desk, managers and admins, read by them; residents see their own units by /me.

@@ -73,6 +73,12 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
         Column("read_on", ("抄表日期", "read_on", "读数日期", "date"), True, "2026-11-28"),
         Column("period", ("账期", "period", "所属期", "计费月份"), False, "2026-11"),
     )),
+    Kind("opening-balances", "opening balances (期初欠费, 期初预存)", (
+        BUILDING, UNIT,
+        Column("owed", ("期初欠费", "owed", "欠费", "欠费金额"), False, "1280.50"),
+        Column("credit", ("期初预存", "credit", "预存", "预存金额", "余额"), False, ""),
+        Column("as_of", ("截至日期", "as_of", "接管日期", "期初日期"), True, "2026-12-01"),
+    )),
 )}
 
 # Kinds other modules own: refused by name, with the reason, until those modules exist.
@@ -80,8 +86,6 @@ NOT_YET: dict[str, str] = {
     "vehicles": "vehicles: not available until the parking module (issue 6) has its tables",
     "parking-spaces": "parking-spaces: not available until the parking module (issue 6) has "
                       "its tables",
-    "opening-balances": "opening-balances: not available until the billing module offers an "
-                        "opening-balance command; enter them as payments for now",
 }
 
 # Columns a spreadsheet often carries that no import reads: ignored, not a problem.

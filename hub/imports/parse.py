@@ -13,7 +13,15 @@ from hub.imports.cells import RowCells
 from hub.imports.columns import KINDS, NOT_YET, Header, Kind, map_header
 from hub.imports.reading import Table, Unreadable, read_table
 from hub.imports.report import Problem
-from hub.imports.rows import ROW_READERS, BuildingRow, ReadingRow, ResidentRow, Row, UnitRow
+from hub.imports.rows import (
+    ROW_READERS,
+    BuildingRow,
+    OpeningRow,
+    ReadingRow,
+    ResidentRow,
+    Row,
+    UnitRow,
+)
 
 MAX_ROWS = 50_000
 MAX_BYTES = 10 * 1024 * 1024
@@ -127,9 +135,12 @@ def _duplicates(parsed: Parsed) -> None:
     elif parsed.kind == "residents":
         key, column = _resident_key, "unit"
         _same_person(parsed)
-    else:
+    elif parsed.kind == "meter-readings":
         key, column = (lambda r: (r.building, r.unit, r.meter, r.period)
                        if isinstance(r, ReadingRow) else None), "period"
+    else:  # opening balances: once per unit
+        key, column = (lambda r: (r.building, r.unit) if isinstance(r, OpeningRow) else None), \
+            "unit"
     first: dict[Hashable, int] = {}
     kept: list[Row] = []
     for row in parsed.rows:

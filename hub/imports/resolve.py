@@ -8,19 +8,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from hub.domain import commands as c
 from hub.domain.accounts import Actor
+from hub.domain.billing.ledger import OPENING_PERIOD, BalanceEntry, BalanceKind, Bill
 from hub.domain.billing.meters import MeterReading, ReadingSource
 from hub.domain.national_id import mask_phone
 from hub.domain.property import Building, Unit
 from hub.domain.residents import Residency, Resident
 from hub.handlers.billing import RecordReading
+from hub.handlers.billing_opening import RecordOpeningBalance
 from hub.imports.columns import Header
 from hub.imports.parse import Ref
 from hub.imports.report import Problem
-from hub.imports.rows import BuildingRow, ReadingRow, ResidentRow, Row, UnitRow
+from hub.imports.rows import BuildingRow, OpeningRow, ReadingRow, ResidentRow, Row, UnitRow
 from hub.ports import UnitOfWork
 from hub.security.pii import PiiVault
 
@@ -48,12 +51,29 @@ class Resolver:
         self._buildings: dict[str, Building] = {}
         self._units: dict[tuple[int, str], Unit] = {}
         self._new_people: dict[str, int] = {}  # blind index → the row that registers them
-        # Read once per file, not once per row: a dry run of 20,000 rows stays a few queries.
         self._people: dict[str, Resident] = {}  # blind index → stored resident
         self._unnumbered: dict[str, list[Resident]] = {}  # name → stored, without a number
         self._readings: dict[tuple[int, str, str], MeterReading] = {}
+        self._opening_bills: dict[int, Bill] = {}  # unit id → its opening arrears
 
     async def resolve(self, kind: str, rows: Sequence[Row], refs: Sequence[Ref] = ()) -> Plan:
+        await self._read_stored(kind, rows)
+        for row in rows:
+            if isinstance(row, BuildingRow):
+                self._building(row)
+            elif isinstance(row, UnitRow):
+                self._unit(row)
+            elif isinstance(row, ResidentRow):
+                await self._resident(row)
+            elif isinstance(row, ReadingRow):
+                self._reading(row)
+            else:
+                await self._opening(row)
+        self.check_refs(refs)
+        return self.plan
+
+    async def _read_stored(self, kind: str, rows: Sequence[Row]) -> None:
+        """Read once per file, not once per row: a dry run of 20,000 rows is a few queries."""
         self._buildings = {b.code: b for b in await self.uow.find(Building, site_id=self.site_id)}
         if kind != "buildings":
             self._units = {(u.building_id, u.number): u
@@ -64,21 +84,13 @@ class Resolver:
                     self._people[person.national_id_index] = person
                 else:
                     self._unnumbered.setdefault(person.name, []).append(person)
+        if kind == "opening-balances":
+            self._opening_bills = {b.unit_id: b for b in await self.uow.find(
+                Bill, site_id=self.site_id, period=OPENING_PERIOD)}
         for period in {r.period for r in rows if isinstance(r, ReadingRow)}:
             for reading in await self.uow.find(MeterReading, site_id=self.site_id,
                                                period=period):
                 self._readings[(reading.unit_id, reading.meter, reading.period)] = reading
-        for row in rows:
-            if isinstance(row, BuildingRow):
-                self._building(row)
-            elif isinstance(row, UnitRow):
-                self._unit(row)
-            elif isinstance(row, ResidentRow):
-                await self._resident(row)
-            else:
-                await self._reading(row)
-        self.check_refs(refs)
-        return self.plan
 
     def check_refs(self, refs: Sequence[Ref]) -> None:
         """Rows with problems of their own: is what they name there?"""
@@ -114,8 +126,8 @@ class Resolver:
                 "name": (row.name, stored.name), "floors": (row.floors, stored.floors)}):
             self.plan.unchanged += 1
 
-    def _find_unit(self, row: UnitRow | ResidentRow | ReadingRow) -> tuple[Building | None,
-                                                                           Unit | None]:
+    def _find_unit(self, row: UnitRow | ResidentRow | ReadingRow | OpeningRow
+                   ) -> tuple[Building | None, Unit | None]:
         building = self._buildings.get(row.building)
         if building is None:
             self._problem(row.number, "building", row.building,
@@ -215,7 +227,7 @@ class Resolver:
             self._problem(row.number, "move_in", row.move_in.isoformat(),
                           f"this resident moved into this unit on {latest.moved_in}")
 
-    async def _reading(self, row: ReadingRow) -> None:
+    def _reading(self, row: ReadingRow) -> None:
         building, unit = self._find_unit(row)
         if building is None:
             return
@@ -231,4 +243,30 @@ class Resolver:
                 read_on=row.read_on, period=row.period, source=ReadingSource.IMPORT)))
         elif not self._differs(row.number, f"a {row.meter} reading for {row.period}", {
                 "value": (row.value, stored.value), "read_on": (row.read_on, stored.read_on)}):
+            self.plan.unchanged += 1
+
+    async def _opening(self, row: OpeningRow) -> None:
+        building, unit = self._find_unit(row)
+        if building is None:
+            return
+        if unit is None or unit.id is None:
+            self._problem(row.number, "unit", row.unit,
+                          f"no unit with this number in building {building.code}")
+            return
+        arrears = self._opening_bills.get(unit.id)
+        # (`kind` is find's own parameter: entries are filtered here, as billing does.)
+        credits = [e for e in await self.uow.find(BalanceEntry, unit_id=unit.id)
+                   if e.kind == BalanceKind.OPENING]
+        if arrears is None and not credits:
+            self.plan.steps.append(Step(row.number, RecordOpeningBalance(
+                self.actor, unit_id=unit.id, as_of=row.as_of, owed=row.owed,
+                credit=row.credit)))
+            return
+        stored_owed = arrears.total if arrears is not None else Decimal(0)
+        stored_credit = sum((e.amount for e in credits), Decimal(0))
+        stored_as_of = arrears.due_date if arrears is not None else None
+        label = f"the opening balance of unit {row.unit} of {building.code}"
+        if not self._differs(row.number, label, {
+                "owed": (row.owed, stored_owed), "credit": (row.credit, stored_credit),
+                "as_of": (row.as_of if arrears is not None else None, stored_as_of)}):
             self.plan.unchanged += 1

@@ -20,6 +20,7 @@ from hub.imports.cells import RowCells
 
 AREA_PLACES = 2
 READING_PLACES = 3
+MONEY_PLACES = 2
 
 STATUS = {**{s.value: s for s in UnitStatus}, "已入住": UnitStatus.OCCUPIED,
           "入住": UnitStatus.OCCUPIED, "自住": UnitStatus.OCCUPIED, "空置": UnitStatus.VACANT,
@@ -82,7 +83,17 @@ class ReadingRow:
     period: str  # the month billed: given, or attributed by the reading's date
 
 
-Row = BuildingRow | UnitRow | ResidentRow | ReadingRow
+@dataclass(frozen=True)
+class OpeningRow:
+    number: int
+    building: str
+    unit: str
+    owed: Decimal  # one of owed and credit is more than zero, the other zero
+    credit: Decimal
+    as_of: date
+
+
+Row = BuildingRow | UnitRow | ResidentRow | ReadingRow | OpeningRow
 
 
 def building_row(cells: RowCells) -> BuildingRow | None:
@@ -167,7 +178,23 @@ def reading_row(cells: RowCells) -> ReadingRow | None:
                       value, read_on, label)
 
 
+def opening_row(cells: RowCells) -> OpeningRow | None:
+    building, unit = cells.text("building", max_chars=63), cells.text("unit", max_chars=32)
+    owed = cells.decimal("owed", places=MONEY_PLACES, required=False)
+    credit = cells.decimal("credit", places=MONEY_PLACES, required=False)
+    as_of = cells.day("as_of")
+    if not cells.problems and ((owed or 0) > 0) == ((credit or 0) > 0):
+        cells.problem("owed" if owed else "credit",
+                      f"give either {cells.header.name('owed')} or "
+                      f"{cells.header.name('credit')}, more than zero", owed or credit)
+    if cells.problems:
+        return None
+    assert building is not None and unit is not None and as_of is not None
+    return OpeningRow(cells.number, building.lower(), unit, owed or Decimal(0),
+                      credit or Decimal(0), as_of)
+
+
 ROW_READERS: dict[str, Callable[[RowCells], Row | None]] = {
     "buildings": building_row, "units": unit_row, "residents": resident_row,
-    "meter-readings": reading_row,
+    "meter-readings": reading_row, "opening-balances": opening_row,
 }

@@ -20,6 +20,7 @@ from hub.domain.errors import DomainError
 from hub.domain.property import Building, Orientation, Unit, UnitStatus
 from hub.handlers import residents
 from hub.handlers.billing import RecordReading, record_reading
+from hub.handlers.billing_opening import RecordOpeningBalance, record_opening_balance
 from hub.handlers.scope import managed_site
 from hub.imports.parse import Parsed
 from hub.imports.report import Problem, Report
@@ -31,7 +32,7 @@ T = TypeVar("T")
 
 # A handler's field name → the import's column.
 FIELDS = {"number": "unit", "moved_in": "move_in", "residencies.unit_id": "unit",
-          "unit_id": "unit"}
+          "unit_id": "unit", "amount": "owed"}
 
 
 @dataclass(frozen=True)
@@ -132,12 +133,13 @@ async def run_import(cmd: RunImport, uow: UnitOfWork, vault: PiiVault, clock: Cl
 
 def _handlers(site_id: int, vault: PiiVault,
               clock: Clock) -> dict[type, Callable[[Any, UnitOfWork], Any]]:
-    """Residents and readings go through their modules' handlers, one row at a time (a sealed
-    national ID is bound to the resident's id; a reading's period is the billing module's
-    call). Buildings and units, thousands at a time, are built as premises.create_building
-    and create_unit build them and flushed together: the resolver has made those handlers'
-    checks (whole site, code and number free, floor in the building), and row by row the
-    write lock of SQLite would be held for minutes (10,000 units: 24 s against 3 s)."""
+    """Residents, readings and opening balances go through their modules' handlers, one row
+    at a time (a sealed national ID is bound to the resident's id; a reading's period and an
+    opening balance's bill are the billing module's call). Buildings and units, thousands at
+    a time, are built as premises.create_building and create_unit build them and flushed
+    together: the resolver has made those handlers' checks (whole site, code and number free,
+    floor in the building), and row by row the write lock of SQLite would be held for
+    minutes (10,000 units: 24 s against 3 s)."""
 
     async def building(command: c.CreateBuilding, uow: UnitOfWork) -> None:
         uow.add(Building(site_id=command.site_id, code=command.code, name=command.name,
@@ -157,8 +159,12 @@ def _handlers(site_id: int, vault: PiiVault,
     async def reading(command: RecordReading, uow: UnitOfWork) -> int:
         return await record_reading(command, uow, clock)
 
+    async def opening(command: RecordOpeningBalance, uow: UnitOfWork) -> int:
+        return await record_opening_balance(command, uow, clock)
+
     return {c.CreateBuilding: building, c.CreateUnit: unit, c.RegisterResident: register,
-            c.AddResidency: residents.add_residency, RecordReading: reading}
+            c.AddResidency: residents.add_residency, RecordReading: reading,
+            RecordOpeningBalance: opening}
 
 
 COMMAND_HANDLERS: dict[type, Callable[..., Any]] = {RunImport: run_import}

@@ -4,11 +4,13 @@ fields that are not declared, kinds that do not exist yet, and meter readings.""
 from __future__ import annotations
 
 import io
+from datetime import date
 from decimal import Decimal
 
 import openpyxl
 import pytest
 
+from hub.domain.billing.ledger import OPENING_PERIOD, BalanceEntry, BalanceKind, Bill
 from hub.imports.parse import parse
 from tests.integration.api.conftest import Api
 from tests.integration.api.probing import snapshot
@@ -18,7 +20,8 @@ NOWHERE = 2_000_000_000
 UNITS = [["楼栋", "单元", "楼层", "建筑面积", "套内面积"], ["b1", "1-1501", 15, "80", "60"]]
 
 
-@pytest.mark.parametrize("kind", ["buildings", "units", "residents", "meter-readings"])
+@pytest.mark.parametrize("kind", ["buildings", "units", "residents", "meter-readings",
+                                  "opening-balances"])
 async def test_templates_download_and_parse_clean(api: Api, kind: str) -> None:
     auth = api.world.auth("admin")
     as_csv = await api.client.get(f"/api/v1/imports/templates/{kind}.csv", headers=auth)
@@ -89,7 +92,6 @@ async def test_an_undeclared_form_field_is_refused_by_name(api: Api) -> None:
 @pytest.mark.parametrize(("kind", "words"), [
     ("vehicles", "not available until the parking module"),
     ("parking-spaces", "not available until the parking module"),
-    ("opening-balances", "not available until the billing module offers"),
 ])
 async def test_kinds_of_modules_to_come_are_refused_with_the_reason(api: Api, kind: str,
                                                                     words: str) -> None:
@@ -148,3 +150,41 @@ async def test_buildings_import_and_a_changed_one_is_named(api: Api) -> None:
     listed = (await api.client.get("/api/v1/buildings", params={"site_id": w.lakeside},
                                    headers=w.auth("admin"))).json()["items"]
     assert {b["code"]: b["floors"] for b in listed} == {"b1": 18, "b2": 18, "b3": 11, "b4": 26}
+
+
+async def test_opening_balances_import_through_billing_once(api: Api) -> None:
+    w = api.world
+    rows = [["楼栋", "单元", "期初欠费", "期初预存", "截至日期"],
+            ["b1", "1-0301", "1280.50", "", "2026-06-01"],  # arrears: a bill of 'opening'
+            ["b1", "1-0302", "", 300, "2026/6/1"],  # paid ahead: prepaid balance
+            ["b2", "2-0301", "10", "20", "2026-06-01"],  # both
+            ["b2", "2-0301", "", "", "2026-06-01"],  # neither
+            ["b1", "1-9999", "5.5", "", "2026-06-01"],  # no such unit
+            ["b1", "1-0302", "-3", "", "2026-06-01"]]  # negative
+    report = (await upload(api, "opening-balances", w.lakeside, *as_file(rows, "xlsx"),
+                           username="finance")).json()
+    assert [(p["row"], p["column"], p["value"], p["reason"]) for p in report["problems"]] == [
+        (4, "期初欠费", "10", "give either 期初欠费 or 期初预存, more than zero"),
+        (5, "期初预存", "", "give either 期初欠费 or 期初预存, more than zero"),
+        (6, "单元", "1-9999", "no unit with this number in building b1"),
+        (7, "期初欠费", "-3", "must not be negative")]
+    clean = rows[:3]
+    done = await upload(api, "opening-balances", w.lakeside, *as_file(clean, "csv"),
+                        commit=True, username="finance")
+    assert (done.json()["created"], done.json()["committed"]) == (2, True), done.text
+    async with api.hub.uow() as uow:
+        arrears = await uow.find_one(Bill, unit_id=w.unit_a, period=OPENING_PERIOD)
+        credit = [e for e in await uow.find(BalanceEntry, unit_id=w.unit_b)
+                  if e.kind == BalanceKind.OPENING]
+    assert arrears is not None and (arrears.total, arrears.due_date) == \
+        (Decimal("1280.50"), date(2026, 6, 1))
+    assert [e.amount for e in credit] == [Decimal("300.00")]
+    again = (await upload(api, "opening-balances", w.lakeside, *as_file(clean, "csv"),
+                          commit=True, username="finance")).json()
+    assert (again["created"], again["unchanged"]) == (0, 2)
+    changed = [clean[0], ["b1", "1-0301", "1300", "", "2026-06-01"]]
+    report = (await upload(api, "opening-balances", w.lakeside, *as_file(changed, "csv"),
+                           username="finance")).json()
+    assert [p["reason"] for p in report["problems"]] == [
+        "the opening balance of unit 1-0301 of b1 exists with owed 1280.50; an import does "
+        "not change existing records"]
