@@ -1,4 +1,5 @@
-"""The API tests' seeded world (a per-test copy), and a clock the test moves."""
+"""The API tests' seeded world (a per-test copy), a migrated database per backend, and a
+clock the test moves."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from tests.integration.api.conftest import api, template
+from tests.integration.store.conftest import database_url, empty_database_url
 
-__all__ = ["Clock", "api", "template"]
+__all__ = ["Clock", "api", "database_url", "empty_database_url", "template"]
 
 
 @dataclass
