@@ -11,6 +11,8 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from hub.domain.notifications import (
     Channel,
     Notification,
@@ -53,7 +55,14 @@ class Notifier:
     async def deliver(self, items: Sequence[Notification], at: datetime) -> None:
         if not items:
             return
-        chosen = await self._preferences.preferences([n.account_id for n in items])
+        try:
+            chosen = await self._preferences.preferences([n.account_id for n in items])
+        except (SQLAlchemyError, OSError) as err:
+            # The rows are committed: raising now would make a retrying sender (the rules
+            # worker) store them twice. Deliver with the default channels instead.
+            log.warning("notification preferences unreadable, defaults used: %s", err)
+            self.counts["preferences_unreadable"] += 1
+            chosen = {}
         for n in items:
             routing = route(chosen.get(n.account_id), n.category, at)
             self.counts["held_quiet_hours"] += len(routing.held)

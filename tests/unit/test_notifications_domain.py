@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, time
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from hub.api.routers.notifications import stream_events
 from hub.domain.errors import Invalid
@@ -223,3 +224,19 @@ async def test_console_provider_keeps_a_bounded_tail() -> None:
     for i in range(5):
         await provider.send(Outbound(1, Channel.SMS, Category.GENERAL, f"t{i}", ""))
     assert [m.title for m in provider.sent] == ["t3", "t4"]
+
+
+class _Unreadable:
+    async def preferences(self, account_ids: object) -> dict[int, NotificationPreference]:
+        raise OperationalError("SELECT", {}, Exception("database is locked"))
+
+
+async def test_unreadable_preferences_fall_back_to_defaults_without_raising() -> None:
+    broker = Broker()
+    sms = ConsoleProvider(Channel.SMS)
+    notifier = Notifier(broker, {Channel.SMS: sms}, _Unreadable())
+    alert = Notification(account_id=5, category=Category.ALERT, title="Trapped in lift B1",
+                         body="", created_at=NOON, id=1)
+    await notifier.deliver([alert], NOON)
+    assert [m.title for m in sms.sent] == ["Trapped in lift B1"]
+    assert notifier.counts["preferences_unreadable"] == 1
