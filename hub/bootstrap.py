@@ -31,6 +31,7 @@ from hub.handlers import notices as notice_handlers
 from hub.handlers import notifications as notification_handlers
 from hub.handlers import ownership as ownership_handlers
 from hub.handlers import payments as payment_handlers
+from hub.handlers import tariffs as tariff_handlers
 from hub.handlers import work_orders as work_order_handlers
 from hub.handlers.maintenance import FACILITY_COMMANDS, FACILITY_EVENTS, load_templates
 from hub.handlers.maintenance_usage import UsageTracker
@@ -84,6 +85,7 @@ COMMAND_HANDLERS: dict[type, Callable[..., Any]] = {
     **billing_runs.COMMAND_HANDLERS,
     **payment_handlers.COMMAND_HANDLERS,
     **import_handlers.COMMAND_HANDLERS,
+    **tariff_handlers.COMMAND_HANDLERS,
     **ownership_handlers.COMMAND_HANDLERS,
 }
 EVENT_HANDLERS: dict[type, list[Callable[..., Any]]] = {}

@@ -24,6 +24,7 @@ from hub.api.routers import notifications as notification_routes
 from hub.api.routers import ownership as ownership_routes
 from hub.api.routers import payments as payment_routes
 from hub.api.routers import rules as rule_routes
+from hub.api.routers import tariffs as tariff_routes
 from hub.api.routers import telemetry as telemetry_routes
 from hub.api.routers import work_orders as work_order_routes
 from hub.bootstrap import Hub, bootstrap
@@ -38,7 +39,8 @@ ROUTERS = (health.router, auth.router, property.router, residents.router, staff.
            work_order_routes.router,
            billing_routes.router, payment_routes.router,
            asset_routes.router, maintenance_routes.router,
-           import_routes.router, ownership_routes.router, me_routes.router)
+           import_routes.router, ownership_routes.router, me_routes.router,
+           tariff_routes.router)
 
 
 def create_app(settings: Settings, hub: Hub | None = None) -> FastAPI:

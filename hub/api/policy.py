@@ -234,6 +234,14 @@ POLICY: Final[dict[tuple[str, str], Allowed]] = {
     ("GET", "/api/v1/me"): frozenset({R}),
     ("GET", "/api/v1/me/units"): frozenset({R}),
     ("GET", "/api/v1/me/household"): frozenset({R}),
+
+    # Parking tariffs: managers publish them; guards and finance read them and quote stays
+    # (a quote writes nothing).
+    ("GET", "/api/v1/parking/tariffs"): frozenset({A, M, SEC, F}),
+    ("POST", "/api/v1/parking/tariffs"): frozenset({A, M}),
+    ("GET", "/api/v1/parking/tariffs/{tariff_id}"): frozenset({A, M, SEC, F}),
+    ("POST", "/api/v1/parking/tariffs/{tariff_id}/versions"): frozenset({A, M}),
+    ("POST", "/api/v1/parking/tariffs/{tariff_id}/quote"): frozenset({A, M, SEC, F}),
 }
 
 

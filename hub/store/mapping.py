@@ -14,6 +14,7 @@ from hub.store import device_tables, notice_tables, tables
 from hub.store.billing_tables import map_billing
 from hub.store.facility_tables import map_facilities
 from hub.store.ownership_tables import map_ownership
+from hub.store.parking_tables import map_parking
 from hub.store.work_order_tables import map_work_orders
 
 mapper_registry = registry(metadata=tables.metadata)
@@ -44,6 +45,7 @@ def start_mappers() -> None:
     map_facilities(mapper_registry)
     map_billing(mapper_registry)
     map_ownership(mapper_registry)
+    map_parking(mapper_registry)
 
 
 def _audit_is_append_only(session: Session, _context: object, _instances: object) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 
 from hub.domain.billing.money import Rounding, RoundingMode
 from hub.domain.errors import Invalid
+from hub.domain.property import check_code
 
 MAX_PRICE = Decimal("100000.00")
 MAX_MULTIPLIER = Decimal("10")
@@ -247,6 +248,11 @@ class ParkingTariff:
     name: str
     created_at: datetime
     id: int | None = None
+
+    def __post_init__(self) -> None:
+        check_code(self.code)
+        if not self.name.strip():
+            raise Invalid("name must not be empty", field="name")
 
 
 @dataclass(eq=False)

@@ -60,7 +60,7 @@ def own_ids(w: World) -> dict[str, int]:
             "account_id": w.accounts["finance"], "device_id": w.lift_b1,
             "asset_id": w.asset_b1, "plan_id": w.plan_b1,
             "bill_id": w.bill_a, "payment_id": w.payment_a, "fee_item_id": w.fee_lakeside,
-            "order_id": w.order_alice,
+            "order_id": w.order_alice, "tariff_id": w.tariff_lakeside,
             "announcement_id": w.ann_b1, "notification_id": w.note_alice,
             "complaint_id": w.complaint_a, "photo_no": 1}
 
@@ -152,6 +152,14 @@ def bodies(w: World, ids: Mapping[str, int], username: str) -> dict[Route, dict[
             "asset_id": ids["asset_id"], "template": "yearly",
             "first_due": "2027-06-01T09:00:00+08:00"},
         ("PATCH", "/api/v1/maintenance/plans/{plan_id}"): {"lead_hours": 24},
+        ("POST", "/api/v1/parking/tariffs"): {
+            "site_id": ids["site_id"], "code": f"t-{username}", "name": "月租 monthly",
+            "effective_from": "2026-01-01T00:00:00+08:00",
+            "rules": {"mode": "per_entry", "entry_price": "10.00"}},
+        ("POST", "/api/v1/parking/tariffs/{tariff_id}/versions"): {
+            "effective_from": "2099-01-01T00:00:00+08:00", "rules": {"unit_price": "3.00"}},
+        ("POST", "/api/v1/parking/tariffs/{tariff_id}/quote"): {
+            "entry": "2026-11-27T09:00:00+08:00", "exit": "2026-11-27T11:40:00+08:00"},
         ("POST", "/api/v1/units/{unit_id}/ownership"): {
             "on": "2026-01-15", "reason": "sale", "document_ref": "HT-2026-0115",
             "owners": [{"resident_id": ids["resident_id"], "share": "100"}]},

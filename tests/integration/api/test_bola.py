@@ -60,6 +60,7 @@ async def _foreign_to_alice(api: Api) -> dict[str, list[int]]:
         "payment_id": [w.payment_b, w.payment_river],
         "fee_item_id": [w.fee_river],
         "order_id": [w.order_bob, w.order_river],
+        "tariff_id": [w.tariff_river],
         "announcement_id": [w.ann_b2, w.ann_river],
         "notification_id": [w.note_bob, w.note_river_manager],
         "complaint_id": [w.complaint_b, w.complaint_river],
@@ -83,6 +84,7 @@ def _foreign_to_riverside(w: World) -> dict[str, list[int]]:
         "payment_id": [w.payment_a, w.payment_b],
         "fee_item_id": [w.fee_lakeside],
         "order_id": [w.order_alice, w.order_bob],
+        "tariff_id": [w.tariff_lakeside],
         "announcement_id": [w.ann_lakeside, w.ann_b1, w.ann_b2],
         "notification_id": [w.note_alice, w.note_bob],
         "complaint_id": [w.complaint_a, w.complaint_b],
@@ -99,7 +101,7 @@ async def _river_ids(api: Api) -> dict[str, int]:
             "asset_id": w.asset_river, "plan_id": w.plan_river,
             "bill_id": w.bill_river, "payment_id": w.payment_river,
             "fee_item_id": w.fee_river,
-            "order_id": w.order_river,
+            "order_id": w.order_river, "tariff_id": w.tariff_river,
             "announcement_id": w.ann_river, "notification_id": w.note_river_manager,
             "complaint_id": w.complaint_river, "photo_no": 1}
 

@@ -119,6 +119,24 @@ CASES: dict[str, tuple[str, Case]] = {
     "amount on a reveal": ("body.amount", lambda w: (
         "POST", f"/api/v1/residents/{w.alice}/reveal", {"reason": "court order 17",
                                                         "amount": "0.01"})),
+    "id of a new tariff": ("body.id", lambda w: (
+        "POST", "/api/v1/parking/tariffs", {
+            "site_id": w.lakeside, "code": "night", "name": "夜间 night",
+            "effective_from": "2026-01-01T00:00:00+08:00", "rules": {"unit_price": "1.00"},
+            "id": w.tariff_river})),
+    "an unknown rule of a tariff": ("body.rules.discount", lambda w: (
+        "POST", "/api/v1/parking/tariffs", {
+            "site_id": w.lakeside, "code": "night", "name": "夜间 night",
+            "effective_from": "2026-01-01T00:00:00+08:00",
+            "rules": {"unit_price": "1.00", "discount": "100"}})),
+    "number of a tariff version": ("body.number", lambda w: (
+        "POST", f"/api/v1/parking/tariffs/{w.tariff_lakeside}/versions", {
+            "effective_from": "2099-01-01T00:00:00+08:00", "rules": {"unit_price": "3.00"},
+            "number": 1})),
+    "total of a quote": ("body.total", lambda w: (
+        "POST", f"/api/v1/parking/tariffs/{w.tariff_lakeside}/quote", {
+            "entry": "2026-11-27T09:00:00+08:00", "exit": "2026-11-27T11:40:00+08:00",
+            "total": "0.00"})),
     "status of a new work order": ("body.status", lambda w: (
         "POST", "/api/v1/work-orders", {"site_id": w.lakeside, "title": "Lamp out",
                                         "category": "lighting", "status": "closed"})),

@@ -45,7 +45,8 @@ def _ids_by_param(w: World) -> dict[str, list[int]]:
             "order_id": [w.order_alice, w.order_bob, w.order_river],
             "bill_id": [w.bill_a, w.bill_b, w.bill_c, w.bill_river],
             "payment_id": [w.payment_a, w.payment_b, w.payment_river],
-            "fee_item_id": [w.fee_lakeside, w.fee_river]}
+            "fee_item_id": [w.fee_lakeside, w.fee_river],
+            "tariff_id": [w.tariff_lakeside, w.tariff_river]}
 
 
 def _residents_in(value: Any) -> Iterator[dict[str, Any]]:

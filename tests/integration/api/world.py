@@ -83,6 +83,8 @@ class World:
     payment_a: int = 0
     payment_b: int = 0
     payment_river: int = 0
+    tariff_lakeside: int = 0  # parking: a visitors' tariff per site
+    tariff_river: int = 0
     accounts: dict[str, int] = field(default_factory=dict)
     tokens: dict[str, str] = field(default_factory=dict)
     refresh_tokens: dict[str, str] = field(default_factory=dict)
@@ -171,6 +173,7 @@ async def build(hub: Hub) -> World:
     await seed_work_orders(hub, w)
     await seed_notices(hub, w)
     await seed_billing(hub, w)
+    await _tariffs(hub, w)
     for username in w.accounts:
         tokens = await bus.handle(c.Login(username, PASSWORD))
         w.tokens[username] = tokens.access_token
@@ -201,6 +204,26 @@ async def _facilities(hub: Hub, w: World) -> None:
         every_trips=5000)))
     w.plan_river = int(await hub.bus.handle(CreatePlanFromTemplate(
         actor=SYSTEM, asset_id=w.asset_river, template="quarterly", first_due=first_due)))
+
+
+# 15 free minutes, first hour ¥5, then ¥2 per started 30 minutes, night 20:00–08:00 ¥1 per
+# started hour, at most ¥30 per rolling 24 hours, green plates ×0.5 (docs/parking.md).
+VISITOR_RULES = {
+    "free_minutes": 15, "first_period_minutes": 60, "first_period_price": "5.00",
+    "unit_minutes": 30, "unit_price": "2.00",
+    "night": {"start": "20:00", "end": "08:00", "unit_minutes": 60, "unit_price": "1.00"},
+    "cap": {"amount": "30.00", "window": "rolling_24h"}, "plate_multipliers": {"green": "0.5"},
+}
+
+
+async def _tariffs(hub: Hub, w: World) -> None:
+    from hub.handlers.tariffs import CreateTariff
+
+    since = datetime.fromisoformat("2026-01-01T00:00:00+08:00")
+    for site, attribute in ((w.lakeside, "tariff_lakeside"), (w.riverside, "tariff_river")):
+        setattr(w, attribute, await hub.bus.handle(CreateTariff(
+            SYSTEM, site_id=site, code="visitors", name="临停 visitors", effective_from=since,
+            rules=VISITOR_RULES)))
 
 
 async def login(client: httpx.AsyncClient, username: str,
