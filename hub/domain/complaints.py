@@ -125,6 +125,15 @@ class Complaint:
         self.escalated_at = at
 
 
+@dataclass(eq=False)
+class ComplaintEscalation:
+    """One per complaint, by its primary key: two workers escalating at once store one."""
+
+    complaint_id: int
+    at: datetime
+    reason: str
+
+
 def overdue(complaint: Complaint, now: datetime) -> bool:
     """Unanswered past its respond-by time and not yet escalated: due for escalation."""
     return (complaint.status in UNANSWERED and complaint.escalated_at is None

@@ -12,13 +12,14 @@ from hub.domain.complaints import (
     RESPOND_WITHIN,
     ChangeComplaintStatus,
     Complaint,
+    ComplaintEscalation,
     EscalateComplaint,
     RateComplaint,
     ReplyToComplaint,
     SubmitComplaint,
     overdue,
 )
-from hub.domain.errors import NotFound, PermissionDenied
+from hub.domain.errors import Conflict, NotFound, PermissionDenied
 from hub.domain.notifications import Category
 from hub.handlers.notifications import add_notifications
 from hub.handlers.scope import visible_unit
@@ -91,6 +92,10 @@ async def escalate_complaint(cmd: EscalateComplaint, uow: UnitOfWork, directory:
     if cmd.only_if_overdue and not overdue(complaint, cmd.at):
         return False
     complaint.escalate(cmd.at)
+    assert complaint.id is not None
+    # The key, not a lock: a worker escalating the same complaint meanwhile makes this
+    # commit a Conflict, and nothing of it (managers told twice) is stored.
+    uow.add(ComplaintEscalation(complaint_id=complaint.id, at=cmd.at, reason=cmd.reason))
     managers = await directory.staff(complaint.site_id, Role.MANAGER)
     rows = add_notifications(
         uow, managers, category=Category.ALERT,
@@ -123,9 +128,12 @@ async def run_complaint_escalation(bus: MessageBus, uow_factory: Callable[[], Un
         ids = [c.id for c in candidates if c.id is not None]
     escalated = []
     for ident in ids:
-        done = await bus.handle(EscalateComplaint(
-            complaint_id=ident, at=now, only_if_overdue=True, actor=SYSTEM,
-            reason="unanswered past its respond-by time"))
+        try:
+            done = await bus.handle(EscalateComplaint(
+                complaint_id=ident, at=now, only_if_overdue=True, actor=SYSTEM,
+                reason="unanswered past its respond-by time"))
+        except Conflict:  # escalated meanwhile (staff, or another worker's run)
+            continue
         if done:
             escalated.append(ident)
     return escalated

@@ -16,7 +16,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import registry, relationship
 
-from hub.domain.complaints import Complaint, ComplaintCategory, ComplaintReply, ComplaintStatus
+from hub.domain.complaints import (
+    Complaint,
+    ComplaintCategory,
+    ComplaintEscalation,
+    ComplaintReply,
+    ComplaintStatus,
+)
 from hub.domain.notices import (
     Announcement,
     AnnouncementRead,
@@ -125,6 +131,13 @@ complaint_replies = Table(
     Column("at", UtcDateTime, nullable=False),
 )
 
+complaint_escalations = Table(
+    "complaint_escalations", metadata,
+    Column("complaint_id", ForeignKey("complaints.id", ondelete="CASCADE"), primary_key=True),
+    Column("at", UtcDateTime, nullable=False),
+    Column("reason", String(200), nullable=False),
+)
+
 
 def map_notices(mappers: registry) -> None:
     """Called once from hub.store.mapping.start_mappers."""
@@ -138,6 +151,7 @@ def map_notices(mappers: registry) -> None:
     mappers.map_imperatively(Notification, notifications)
     mappers.map_imperatively(NotificationPreference, notification_preferences)
     mappers.map_imperatively(ComplaintReply, complaint_replies)
+    mappers.map_imperatively(ComplaintEscalation, complaint_escalations)
     mappers.map_imperatively(Complaint, complaints, properties={
         "replies": relationship(ComplaintReply, lazy="selectin",
                                 cascade="all, delete-orphan", order_by=complaint_replies.c.id),

@@ -194,3 +194,19 @@ async def test_one_key_posted_by_five_at_once_is_one_announcement(api: Api) -> N
     print(f"5 concurrent posts of one key: ids {ids}, stored {len(stored)}")
     assert len(set(ids)) == 1
     assert stored == [(ids[0], NoticeStatus.PUBLISHED)]
+
+
+async def test_two_runs_at_once_escalate_a_complaint_once(api: Api) -> None:
+    w, hub = api.world, api.hub
+    await run_complaint_escalation(hub.bus, hub.uow, T - timedelta(days=1))  # the seeded ones
+    complaint = await hub.bus.handle(SubmitComplaint(
+        actor=_alice(api), unit_id=w.unit_a, category=ComplaintCategory.PARKING,
+        title="Car on my space", content="Every evening", at=T))
+    since = await _last_notification(api)
+    later = T + timedelta(days=2)
+    runs = await asyncio.gather(*(run_complaint_escalation(hub.bus, hub.uow, later)
+                                  for _ in range(3)))
+    told = await _notified(api, since)
+    print(f"3 runs at once: {runs}; managers told {told}")
+    assert sorted(runs) == [[], [], [complaint]]
+    assert told == {w.accounts["manager"]: 1}

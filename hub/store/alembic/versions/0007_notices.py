@@ -154,9 +154,18 @@ def upgrade() -> None:
     )
     _indexes('complaint_replies', 'complaint_id')
 
+    op.create_table('complaint_escalations',
+    sa.Column('complaint_id', sa.Integer(), nullable=False),
+    sa.Column('at', UTC_DATETIME, nullable=False),
+    sa.Column('reason', sa.String(length=200), nullable=False),
+    sa.ForeignKeyConstraint(['complaint_id'], ['complaints.id'],
+        name=op.f('fk_complaint_escalations_complaint_id_complaints'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('complaint_id', name=op.f('pk_complaint_escalations'))
+    )
+
 
 def downgrade() -> None:
-    for table in ('complaint_replies', 'complaints', 'notification_preferences',
-                  'notifications', 'announcement_reads', 'announcement_targets',
-                  'announcements'):
+    for table in ('complaint_escalations', 'complaint_replies', 'complaints',
+                  'notification_preferences', 'notifications', 'announcement_reads',
+                  'announcement_targets', 'announcements'):
         op.drop_table(table)
