@@ -126,3 +126,24 @@ def billing(
                                          parking_share=parking_share, history=history)))
     typer.echo(describe(result))
     typer.echo(json.dumps(result))
+
+
+@bench_app.command("api")
+def api(
+    accounts: Annotated[int, typer.Option(min=1, help="Resident accounts (households).")] = 200,
+    clients: Annotated[int, typer.Option(min=1, help="Concurrent clients.")] = 32,
+    seconds: Annotated[float, typer.Option(min=1.0, help="Measured window.")] = 10.0,
+    warmup: Annotated[float, typer.Option(min=0.0, help="Seconds before measuring.")] = 2.0,
+    database: Annotated[str | None, typer.Option(
+        help="SQLAlchemy URL of a server: a fresh database is created there, migrated and "
+        "dropped afterwards; default: SQLite in a temporary folder.")] = None,
+) -> None:
+    """Residents reading their bills, notifications and announcements at once, against the
+    hub served by uvicorn on a loopback port: requests/s, p50/p99, errors."""
+    from hub.bench.api import ApiPlan, describe, run
+
+    logging.basicConfig(level=logging.ERROR)
+    result = asyncio.run(run(ApiPlan(accounts=accounts, clients=clients, seconds=seconds,
+                                     warmup_s=warmup, database=database)))
+    typer.echo(describe(result))
+    typer.echo(json.dumps(result))

@@ -30,6 +30,7 @@ class AuditAction(StrEnum):
     LEASE_REGISTERED = "lease_registered"  # a rental registration: unit, dates, tenant ids
     MOVED_IN = "moved_in"  # a residency opened by staff at a date
     MOVED_OUT = "moved_out"  # residencies ended by staff at a date
+    ARREARS_REMINDED = "arrears_reminded"  # a household told of overdue bills: unit, bill ids
 
 
 @dataclass(eq=False)

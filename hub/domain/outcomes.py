@@ -105,7 +105,7 @@ class AnnotateOrder(Command):
 @dataclass(frozen=True, kw_only=True)
 class Notify(Command):
     """A notification to every on-duty account of a role in a site, or to the residents of a
-    building (both may be given)."""
+    building, or to the residents of one unit only (any may be given)."""
 
     site_id: int
     title: str
@@ -114,6 +114,7 @@ class Notify(Command):
     cause: Cause
     role: Role | None = None
     building_id: int | None = None  # residents of this building
+    unit_id: int | None = None  # residents of this unit only: a household's own (arrears)
     actor: Actor = SYSTEM
 
 

@@ -70,6 +70,7 @@ class RunStore(Protocol):
     async def load_bills(self, uow: UnitOfWork, ids: Sequence[int]) -> list[Bill]: ...
     async def stored_keys(self, uow: UnitOfWork, site_id: int, label: str,
                           fee_item_ids: Iterable[int]) -> dict[int, set[str]]: ...
+    async def owing_units(self, uow: UnitOfWork, site_id: int, as_of: date) -> set[int]: ...
     async def overdue_bills(self, uow: UnitOfWork, site_id: int,
                             as_of: date) -> list[Bill]: ...
     async def insert_bills(self, uow: UnitOfWork, rows: Sequence[dict[str, Any]],
@@ -205,16 +206,19 @@ async def _plan(cmd: PreviewRun, uow: UnitOfWork,
         if not item.active:
             raise Invalid(f"fee item {item.code} is not active", field="fee_item_ids")
         items.append((item, list(await uow.find(PriceVersion, fee_item_id=fee_item_id))))
-    overdue_bills = await run_store.overdue_bills(uow, cmd.site_id, as_of)
-    units = await _unit_facts(uow, run_store, cmd.site_id,
-                              {b.unit_id for b in overdue_bills})
+    late_items = [i for i, _ in items if i.kind == FeeKind.LATE_FEE]
+    # The arrears flag needs only the owing units; late fees need the overdue bills.
+    overdue_bills = await run_store.overdue_bills(uow, cmd.site_id, as_of) if late_items \
+        else []
+    owing = {b.unit_id for b in overdue_bills} if late_items \
+        else await run_store.owing_units(uow, cmd.site_id, as_of)
+    units = await _unit_facts(uow, run_store, cmd.site_id, owing)
     readings = await run_store.readings(uow, cmd.site_id, period.label,
                                         {i.meter for i, _ in items
                                          if i.kind in (FeeKind.METERED, FeeKind.USAGE)})
     existing = await run_store.period_bills(uow, cmd.site_id, period.label)
-    overdue = await _overdue(uow, overdue_bills, [i for i, _ in items
-                                                  if i.kind == FeeKind.LATE_FEE],
-                             period.label, set(existing.values()))
+    overdue = await _overdue(uow, overdue_bills, late_items, period.label,
+                             set(existing.values()))
     discounts = list(await uow.find(Discount, site_id=cmd.site_id, active=True))
     plan = plan_run(RunInput(period=period, as_of=as_of, fee_items=items,
                              units=list(units.values()), readings=readings,

@@ -41,8 +41,8 @@ async def notify(cmd: Notify, uow: UnitOfWork, directory: SqlDirectory,
                  notifier: Notifier) -> int:
     """A role in a site and/or the residents of a building; returns how many were notified.
     Staff get it as an alert (never held by quiet hours), residents as a general notice."""
-    if cmd.role is None and cmd.building_id is None:
-        raise Invalid("Notify needs a role or a building", field="role")
+    if cmd.role is None and cmd.building_id is None and cmd.unit_id is None:
+        raise Invalid("Notify needs a role, a building or a unit", field="role")
     recipients: set[int] = set()
     if cmd.role == Role.RESIDENT:  # the role of residents: every resident of the site
         recipients |= set(await directory.residents(cmd.at.date(), site_id=cmd.site_id))
@@ -51,6 +51,8 @@ async def notify(cmd: Notify, uow: UnitOfWork, directory: SqlDirectory,
     if cmd.building_id is not None:
         recipients |= set(await directory.residents(cmd.at.date(),
                                                     building_ids=[cmd.building_id]))
+    if cmd.unit_id is not None:
+        recipients |= set(await directory.residents(cmd.at.date(), unit_ids=[cmd.unit_id]))
     staff = cmd.role is not None and cmd.role != Role.RESIDENT
     category = Category.ALERT if staff else Category.GENERAL
     rows = add_notifications(uow, recipients, category=category, title=cmd.title,

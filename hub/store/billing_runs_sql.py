@@ -28,7 +28,8 @@ from hub.store.tables import residencies, units
 CHUNK = 1000  # rows per INSERT statement (SQLite allows 32,766 parameters; a line has 12)
 
 
-def _session(uow: UnitOfWork) -> AsyncSession:
+def session_of(uow: UnitOfWork) -> AsyncSession:
+    """The SQL unit of work's session (its transaction)."""
     session = getattr(uow, "session", None)
     if not isinstance(session, AsyncSession):
         raise TypeError("billing runs need the SQL unit of work")
@@ -40,7 +41,7 @@ class SqlBillingRuns:
 
     async def units(self, uow: UnitOfWork, site_id: int) -> list[Any]:
         """(id, building_id, number, gross_area, inner_area, status) of the site's units."""
-        return list(await _session(uow).execute(
+        return list(await session_of(uow).execute(
             select(units.c.id, units.c.building_id, units.c.number, units.c.gross_area,
                    units.c.inner_area, units.c.status)
             .where(units.c.site_id == site_id).order_by(units.c.id)))
@@ -48,7 +49,7 @@ class SqlBillingRuns:
     async def stays(self, uow: UnitOfWork,
                     site_id: int) -> dict[int, list[tuple[date, date | None]]]:
         found: dict[int, list[tuple[date, date | None]]] = defaultdict(list)
-        for unit_id, moved_in, moved_out in await _session(uow).execute(
+        for unit_id, moved_in, moved_out in await session_of(uow).execute(
                 select(residencies.c.unit_id, residencies.c.moved_in, residencies.c.moved_out)
                 .join(units, units.c.id == residencies.c.unit_id)
                 .where(units.c.site_id == site_id)):
@@ -62,7 +63,7 @@ class SqlBillingRuns:
         meters = sorted(set(meters))
         if not meters:
             return {}
-        session = _session(uow)
+        session = session_of(uow)
         mine = and_(meter_readings.c.site_id == site_id, meter_readings.c.meter.in_(meters))
         current = {(u, m): v for u, m, v in await session.execute(
             select(meter_readings.c.unit_id, meter_readings.c.meter, meter_readings.c.value)
@@ -82,13 +83,13 @@ class SqlBillingRuns:
     async def period_bills(self, uow: UnitOfWork, site_id: int,
                            label: str) -> dict[int, int]:
         """unit id → id of its bill of this period."""
-        return {u: b for u, b in await _session(uow).execute(
+        return {u: b for u, b in await session_of(uow).execute(
             select(bills.c.unit_id, bills.c.id)
             .where(bills.c.site_id == site_id, bills.c.period == label))}
 
     async def load_bills(self, uow: UnitOfWork, ids: Sequence[int]) -> list[Bill]:
         """Bills as entities of the session (to change them with their version check)."""
-        session, found = _session(uow), list[Bill]()
+        session, found = session_of(uow), list[Bill]()
         for start in range(0, len(ids), CHUNK):
             found.extend((await session.scalars(
                 select(Bill).where(bills.c.id.in_(ids[start:start + CHUNK])))).all())
@@ -98,7 +99,7 @@ class SqlBillingRuns:
                           fee_item_ids: Iterable[int]) -> dict[int, set[str]]:
         """Keys already billed in this period's bills for these fee items, per unit."""
         keys: dict[int, set[str]] = defaultdict(set)
-        for unit_id, key in await _session(uow).execute(
+        for unit_id, key in await session_of(uow).execute(
                 select(bills.c.unit_id, bill_lines.c.key)
                 .join(bills, bills.c.id == bill_lines.c.bill_id)
                 .where(bills.c.site_id == site_id, bills.c.period == label,
@@ -106,10 +107,17 @@ class SqlBillingRuns:
             keys[unit_id].add(key)
         return keys
 
+    async def owing_units(self, uow: UnitOfWork, site_id: int, as_of: date) -> set[int]:
+        """Units with a bill due before `as_of` and not settled (the arrears flag)."""
+        outstanding = bills.c.total - bills.c.paid - bills.c.written_off
+        return set((await session_of(uow).scalars(
+            select(bills.c.unit_id).distinct().where(
+                bills.c.site_id == site_id, bills.c.due_date < as_of, outstanding > 0))).all())
+
     async def overdue_bills(self, uow: UnitOfWork, site_id: int, as_of: date) -> list[Bill]:
         """The site's bills due before `as_of` and not settled (arrears), as entities."""
         outstanding = bills.c.total - bills.c.paid - bills.c.written_off
-        return list((await _session(uow).scalars(
+        return list((await session_of(uow).scalars(
             select(Bill).where(bills.c.site_id == site_id, bills.c.due_date < as_of,
                                outstanding > 0))).all())
 
@@ -129,7 +137,7 @@ class SqlBillingRuns:
 
     async def _insert(self, uow: UnitOfWork, table: Any,
                       rows: Sequence[dict[str, Any]]) -> None:
-        session = _session(uow)
+        session = session_of(uow)
         try:
             for start in range(0, len(rows), CHUNK):
                 await session.execute(insert(table), list(rows[start:start + CHUNK]))
