@@ -199,10 +199,33 @@ def _enum_keys(kind: type[StrEnum], values: object, name: str) -> dict[Any, Deci
     return found
 
 
+def _night(night: Mapping[str, Any]) -> NightRate:
+    return NightRate(_time(night.get("start"), "night.start"), _time(night.get("end"), "night.end"),
+                     night.get("unit_minutes", 0),
+                     _decimal(night.get("unit_price"), "night.unit_price"))
+
+
+def _cap(cap: Mapping[str, Any]) -> Cap:
+    try:
+        window = CapWindow(str(cap.get("window")))
+    except ValueError as err:
+        raise Invalid("cap.window must be rolling_24h or calendar_day", field="cap.window") from err
+    return Cap(_decimal(cap.get("amount"), "cap.amount"), window)
+
+
+def _rounding(rounding: Mapping[str, Any]) -> Rounding:
+    try:
+        return Rounding(int(rounding.get("places", 2)),
+                        RoundingMode(rounding.get("mode", "half_up")))
+    except Invalid as err:
+        raise Invalid(err.message, field="rounding.places") from err
+    except ValueError as err:
+        raise Invalid("rounding needs places 0 to 2 and a known mode", field="rounding") from err
+
+
 def tariff_from_dict(rules: Mapping[str, Any]) -> Tariff:
     """A tariff from its stored or posted form; a wrong value is Invalid, naming the field."""
-    known = set(Tariff.__dataclass_fields__)
-    unknown = sorted(set(rules) - known)
+    unknown = sorted(set(rules) - set(Tariff.__dataclass_fields__))
     if unknown:
         raise Invalid(f"{unknown[0]} is not a tariff field", field=unknown[0])
     values: dict[str, Any] = {k: v for k, v in rules.items() if v is not None}
@@ -212,30 +235,14 @@ def tariff_from_dict(rules: Mapping[str, Any]) -> Tariff:
                 values[name] = kind(values[name])
             except ValueError as err:
                 raise Invalid(f"{name} must be one of {', '.join(kind)}", field=name) from err
-    night = values.get("night")
-    if night is not None:
-        values["night"] = NightRate(
-            _time(night.get("start"), "night.start"), _time(night.get("end"), "night.end"),
-            night.get("unit_minutes"), _decimal(night.get("unit_price"), "night.unit_price"))
-    cap = values.get("cap")
-    if cap is not None:
-        try:
-            window = CapWindow(cap.get("window"))
-        except ValueError as err:
-            raise Invalid("cap.window must be rolling_24h or calendar_day",
-                          field="cap.window") from err
-        values["cap"] = Cap(_decimal(cap.get("amount"), "cap.amount"), window)
+    for name, read in (("night", _night), ("cap", _cap), ("rounding", _rounding)):
+        if name in values:
+            if not isinstance(values[name], Mapping):
+                raise Invalid(f"{name} must be an object", field=name)
+            values[name] = read(values[name])
     for name, keys in (("class_multipliers", VehicleClass), ("plate_multipliers", PlateColor)):
         if name in values:
             values[name] = _enum_keys(keys, values[name], name)
-    rounding = values.get("rounding")
-    if rounding is not None:
-        try:
-            values["rounding"] = Rounding(int(rounding.get("places", 2)),
-                                          RoundingMode(rounding.get("mode", "half_up")))
-        except ValueError as err:
-            raise Invalid("rounding needs places 0 to 2 and a known mode",
-                          field="rounding") from err
     return Tariff(**values)
 
 
