@@ -83,6 +83,10 @@ def test_stays_need_offsets_and_an_exit_after_entry() -> None:
     assert backwards.value.field == "exit"
     with pytest.raises(Invalid, match="366 days"):
         Stay(NOON, NOON + timedelta(days=367))
+    far = datetime(9999, 12, 31, 23, tzinfo=UTC)
+    with pytest.raises(Invalid, match="years") as future:
+        Stay(far - timedelta(hours=1), far)
+    assert future.value.field == "entry"
 
 
 @pytest.mark.parametrize(("kind", "value"), [

@@ -25,6 +25,7 @@ from hub.domain.parking.tariff import (
 ZERO = Decimal("0.00")
 CURRENCY = "CNY"
 MAX_STAY = timedelta(days=366)
+FIRST_YEAR, LAST_YEAR = 1970, 9000
 
 
 class CouponKind(StrEnum):
@@ -59,6 +60,9 @@ class Coupon:
 def _aware(moment: datetime, name: str) -> None:
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise Invalid(f"{name} needs a UTC offset", field=name)
+    if not FIRST_YEAR <= moment.year <= LAST_YEAR:  # windows and days reach beyond the stay
+        raise Invalid(f"{name} must be within the years {FIRST_YEAR} to {LAST_YEAR}",
+                      field=name)
 
 
 @dataclass(frozen=True)

@@ -161,6 +161,8 @@ async def test_bad_rules_and_stays_are_refused_naming_the_field(api: Api) -> Non
         ({"entry": MORNING["exit"], "exit": MORNING["entry"]}, "exit"),
         ({"entry": "2025-06-01T09:00:00+08:00", "exit": "2025-06-01T10:00:00+08:00"},
          "entry"),
+        ({"entry": "9999-12-31T20:00:00+08:00", "exit": "9999-12-31T22:00:00+08:00"},
+         "entry"),
         ({**MORNING, "coupons": [{"kind": "percent", "value": "0"}]}, "coupons.value"),
         ({**MORNING, "coupons": [{"kind": "gift"}]}, "body.coupons.0.kind"),
         ({**MORNING, "prior_charges": [{"entry": MORNING["exit"], "exit": MORNING["exit"],
