@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from hub.domain.accounts import Actor
 from hub.domain.audit import AuditAction, entry_by
 from hub.domain.commands import Command
 from hub.domain.errors import Conflict, Invalid, NotFound
@@ -65,7 +66,7 @@ class Quoted:
     quote: Quote
 
 
-async def visible_tariff(uow: UnitOfWork, actor: Any, tariff_id: int) -> ParkingTariff:
+async def visible_tariff(uow: UnitOfWork, actor: Actor, tariff_id: int) -> ParkingTariff:
     tariff = await uow.get(ParkingTariff, tariff_id)
     if tariff is None or actor.is_resident or not actor.sees_site(tariff.site_id):
         raise NotFound("tariff", tariff_id)
