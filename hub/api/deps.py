@@ -12,6 +12,7 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub.api.callers import CallerCache
 from hub.bootstrap import Hub
 from hub.bus import MessageBus
 from hub.domain.accounts import Account, Actor, AuthSession, Role, actor_for
@@ -51,12 +52,25 @@ class Caller:
     session_id: str
 
 
-async def current_caller(hub: HubDep,
+async def current_caller(request: Request, hub: HubDep,
                          token: Annotated[str | None, Depends(oauth2)]) -> Caller:
-    """Who is calling, checked on every request: token, live session, active account."""
+    """Who is calling, checked on every request: token, live session, active account. The
+    guard checks first; the routes' dependency reuses its answer for the same request. The
+    database check of the session is cached briefly (hub.api.callers: invalidated at once in
+    this process by any change of a session, account, grant or residency; at most 2 s stale
+    across worker processes); the token itself is verified every time."""
+    if (known := getattr(request.state, "caller", None)) is not None:
+        return known  # type: ignore[no-any-return]
     if not token:
         raise Unauthenticated("not signed in: send Authorization: Bearer <access token>")
     claims = hub.tokens.read_access_token(token)
+    callers = _callers(request)
+    key = (claims.session_id, claims.account_id)
+    cached = callers.get(key)
+    if cached is not None and cached[1].live_at(hub.clock()):
+        request.state.caller = cached[0]
+        return cached[0]
+    generation = callers.generation
     async with hub.sessions() as session:
         login = await session.get(AuthSession, claims.session_id)
         if login is None or login.account_id != claims.account_id \
@@ -67,7 +81,18 @@ async def current_caller(hub: HubDep,
             raise Unauthenticated("account disabled")
         actor = await _actor(session, account, hub.clock().date())
         session.expunge_all()
-    return Caller(actor, account, login.id)
+    caller = Caller(actor, account, login.id)
+    callers.put(key, (caller, login), generation)
+    request.state.caller = caller
+    return caller
+
+
+def _callers(request: Request) -> CallerCache[tuple[Caller, AuthSession]]:
+    state = request.app.state
+    if getattr(state, "callers", None) is None:
+        state.callers = CallerCache()
+    callers: CallerCache[tuple[Caller, AuthSession]] = state.callers
+    return callers
 
 
 async def _actor(session: AsyncSession, account: Account, today: date) -> Actor:

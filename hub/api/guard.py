@@ -18,7 +18,8 @@ async def authorize(request: Request, hub: HubDep) -> None:
     if rule == PUBLIC:
         return
     scheme, token = get_authorization_scheme_param(request.headers.get("Authorization"))
-    caller = await current_caller(hub, token if scheme.lower() == "bearer" else None)
+    caller = await current_caller(request, hub,
+                                  token if scheme.lower() == "bearer" else None)
     if rule is None or caller.actor.role not in rule:
         await hub.bus.handle(RecordDenial(caller.actor, route=f"{request.method} {path}"))
         raise PermissionDenied("your role may not do this")
