@@ -20,9 +20,11 @@ from hub.domain.errors import Invalid, Unauthenticated
 from hub.store.tables import buildings, residencies, units
 
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/login", auto_error=False)
+# The dependencies below are `async def` although they do not wait: FastAPI runs a plain `def`
+# dependency in a worker thread, a thread hop per dependency per request.
 
 
-def get_hub(request: Request) -> Hub:
+async def get_hub(request: Request) -> Hub:
     hub: Hub = request.app.state.hub
     return hub
 
@@ -30,7 +32,7 @@ def get_hub(request: Request) -> Hub:
 HubDep = Annotated[Hub, Depends(get_hub)]
 
 
-def get_bus(hub: HubDep) -> MessageBus:
+async def get_bus(hub: HubDep) -> MessageBus:
     return hub.bus
 
 
@@ -118,7 +120,7 @@ async def _actor(session: AsyncSession, account: Account, today: date) -> Actor:
 CallerDep = Annotated[Caller, Depends(current_caller)]
 
 
-def current_actor(caller: CallerDep) -> Actor:
+async def current_actor(caller: CallerDep) -> Actor:
     return caller.actor
 
 
@@ -131,7 +133,7 @@ class Paging:
     offset: int
 
 
-def paging(hub: HubDep,
+async def paging(hub: HubDep,
            limit: Annotated[int, Query(ge=1, description="page size")] = 50,
            offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0) -> Paging:
     most = hub.settings.api.max_page_size
