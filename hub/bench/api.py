@@ -51,6 +51,7 @@ from hub.store.tables import accounts, residencies, residents, units
 
 PATHS = ("/api/v1/me/bills", "/api/v1/me/notifications", "/api/v1/me/announcements")
 MONTHS = ("2026-05", "2026-06", "2026-07", "2026-08", "2026-09", "2026-10")
+IDLE_S = 2.0
 PASSWORD = "bench-resident-password"  # noqa: S105 - of a throw-away database
 
 
@@ -98,9 +99,13 @@ async def run(plan: ApiPlan) -> dict[str, Any]:
                 base = f"http://127.0.0.1:{port}"
                 await _until_up(base, server)
                 await _log_in_once(base, usernames[0])
-                cpu0 = _cpu_of(server.pid)
+                idle0 = _cpu_of(server.pid)
+                await asyncio.sleep(IDLE_S)  # the hub's own jobs, with no request
+                idle = (_cpu_of(server.pid) - idle0) / IDLE_S
+                cpu0, own0 = _cpu_of(server.pid), time.process_time()
                 measured = await _load(base, tokens, plan)
                 server_cpu = _cpu_of(server.pid) - cpu0
+                client_cpu = time.process_time() - own0
             finally:
                 server.terminate()
                 await server.wait()
@@ -122,6 +127,9 @@ async def run(plan: ApiPlan) -> dict[str, Any]:
         "clients": plan.clients,
         "seconds": round(window, 2),
         "server_cpu_percent": round(server_cpu / (window + plan.warmup_s) * 100, 1),
+        "server_idle_cpu_percent": round(idle * 100, 1),
+        "client_cpu_percent": round(client_cpu / (window + plan.warmup_s) * 100, 1),
+        "server_cpu_ms_per_request": round(server_cpu / max(1, measured["sent"]) * 1000, 2),
         "seed_s": round(seed_s, 2),
         "cores": os.cpu_count(),
     }
@@ -137,7 +145,8 @@ def describe(result: dict[str, Any]) -> str:
         f"  errors {result['errors']} {result['error_kinds'] or ''}",
         f"  per path: {result['by_path']}",
         f"  the server process used {result['server_cpu_percent']} % of one core"
-        f" ({result['cores']} cores)",
+        f" ({result['server_cpu_ms_per_request']} ms CPU a request), the clients"
+        f" {result['client_cpu_percent']} % ({result['cores']} cores)",
     ))
 
 
@@ -237,7 +246,10 @@ async def _load(base: str, tokens: list[str], plan: ApiPlan) -> dict[str, Any]:
     measure_from = started + plan.warmup_s
     stop_at = measure_from + plan.seconds
 
+    sent = 0
+
     async def client(n: int) -> None:
+        nonlocal sent
         limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
         async with httpx.AsyncClient(base_url=base, limits=limits, timeout=10.0) as http:
             k = n
@@ -246,6 +258,7 @@ async def _load(base: str, tokens: list[str], plan: ApiPlan) -> dict[str, Any]:
                 headers = {"Authorization": f"Bearer {tokens[(k * 7 + n) % len(tokens)]}"}
                 k += 1
                 try:
+                    sent += 1
                     answer = await http.get(path, headers=headers)
                     failed = None if answer.status_code == 200 else str(answer.status_code)
                 except httpx.HTTPError as err:
@@ -261,7 +274,7 @@ async def _load(base: str, tokens: list[str], plan: ApiPlan) -> dict[str, Any]:
 
     await asyncio.gather(*(client(n) for n in range(plan.clients)))
     return {"latencies": latencies, "by_path": by_path, "error_kinds": errors,
-            "errors": sum(errors.values()), "window_s": plan.seconds}
+            "errors": sum(errors.values()), "window_s": plan.seconds, "sent": sent}
 
 
 def _quantile(values: list[float], q: float) -> float:
