@@ -106,13 +106,18 @@ async def stream_events(subscription: Subscription, since: Since, after: int,
 async def notification_stream(
     actor: ActorDep, hub: HubDep,
     last_event_id: Annotated[str | None, Header(max_length=20)] = None,
+    accept: Annotated[str, Header(max_length=500)] = "",
     max_s: Annotated[float, Query(ge=0, le=STREAM_MAX_S,
                                   description="close the stream after this many seconds "
                                               "(0: what was missed, then close)")
                      ] = STREAM_MAX_S,
 ) -> StreamingResponse:
     """Server-Sent Events: `event: notification` with the feed row as JSON data. With a
-    Last-Event-ID header, the notifications after it come first (at most 100)."""
+    Last-Event-ID header, the notifications after it come first (at most 100). A client
+    that does not send `Accept: text/event-stream` (EventSource does) gets what was missed
+    and the end at once, not a connection held open."""
+    if "text/event-stream" not in accept:
+        max_s = 0.0
     if last_event_id and not last_event_id.isdigit():
         raise Invalid("Last-Event-ID must be a notification id", field="header.last-event-id")
     account = actor.account_id

@@ -294,7 +294,7 @@ async def test_the_stream_delivers_a_notification_published_after_subscribing(
              "method": "GET", "scheme": "http", "path": path, "raw_path": path.encode(),
              "query_string": b"", "root_path": "", "client": ("127.0.0.1", 50000),
              "server": ("hub.test", 80),
-             "headers": [(b"host", b"hub.test"),
+             "headers": [(b"host", b"hub.test"), (b"accept", b"text/event-stream"),
                          (b"authorization", w.auth("alice")["Authorization"].encode())]}
     app = asyncio.create_task(api.app(scope, receive, send))  # type: ignore[arg-type]
     start = await sent.get()
@@ -352,3 +352,13 @@ async def test_rescheduling_a_published_notice_moves_it_and_clearing_the_time_sh
                                      json={"publish_at": None})
     assert cleared.status_code == 204
     assert "Pool closed" in await _mine(api, "alice")
+
+
+async def test_a_client_not_asking_for_an_event_stream_is_not_held_open(api: Api) -> None:
+    """Crawlers and API tools (schemathesis) send no `Accept: text/event-stream`: they get
+    the stream's start and its end at once, whatever max_s says."""
+    response = await api.client.get("/api/v1/me/notifications/stream", params={"max_s": 300},
+                                    headers=api.world.auth("alice"))
+    assert response.status_code == 200
+    assert response.text.endswith("event: reconnect\ndata: {}\n\n")
+    assert api.hub.notices.broker.subscribers == 0
