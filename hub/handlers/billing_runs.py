@@ -9,7 +9,7 @@ unit's prepaid balance at once.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -68,7 +68,7 @@ class RunStore(Protocol):
     async def period_bills(self, uow: UnitOfWork, site_id: int,
                            label: str) -> dict[int, int]: ...
     async def load_bills(self, uow: UnitOfWork, ids: Sequence[int]) -> list[Bill]: ...
-    async def stored_keys(self, uow: UnitOfWork, site_id: int, label: str,
+    async def stored_keys(self, uow: UnitOfWork, bill_of: Mapping[int, int],
                           fee_item_ids: Iterable[int]) -> dict[int, set[str]]: ...
     async def owing_units(self, uow: UnitOfWork, site_id: int, as_of: date) -> set[int]: ...
     async def overdue_bills(self, uow: UnitOfWork, site_id: int,
@@ -79,9 +79,8 @@ class RunStore(Protocol):
 
 
 async def preview_run(cmd: PreviewRun, uow: UnitOfWork, run_store: RunStore) -> dict[str, Any]:
-    plan, units, _ = await _plan(cmd, uow, run_store)
-    stored = await run_store.stored_keys(uow, cmd.site_id, plan.period.label,
-                                         cmd.fee_item_ids)
+    plan, units, existing = await _plan(cmd, uow, run_store)
+    stored = await run_store.stored_keys(uow, existing, cmd.fee_item_ids)
     rows = []
     for unit_id, lines in sorted(plan.by_unit().items()):
         rows.append({
@@ -103,7 +102,7 @@ async def commit_run(cmd: CommitRun, uow: UnitOfWork, clock: Clock,
     per unit, and only the period's own bills are read."""
     plan, units, existing = await _plan(cmd, uow, run_store)
     label = plan.period.label
-    stored = await run_store.stored_keys(uow, cmd.site_id, label, cmd.fee_item_ids)
+    stored = await run_store.stored_keys(uow, existing, cmd.fee_item_ids)
     now = clock()
     by_unit = sorted(plan.by_unit().items())
     # Born with its total: no UPDATE per new bill when its lines follow.

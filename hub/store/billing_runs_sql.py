@@ -10,7 +10,7 @@ the guard: two commits racing meet there and one gets a Conflict.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -95,16 +95,20 @@ class SqlBillingRuns:
                 select(Bill).where(bills.c.id.in_(ids[start:start + CHUNK])))).all())
         return found
 
-    async def stored_keys(self, uow: UnitOfWork, site_id: int, label: str,
+    async def stored_keys(self, uow: UnitOfWork, bill_of: Mapping[int, int],
                           fee_item_ids: Iterable[int]) -> dict[int, set[str]]:
-        """Keys already billed in this period's bills for these fee items, per unit."""
+        """Keys already billed for these fee items in the given bills (unit id → bill id of
+        the period), per unit: read by bill id, along the (bill, key) unique index."""
+        unit_of = {bill_id: unit_id for unit_id, bill_id in bill_of.items()}
+        ids, items = sorted(unit_of), sorted(set(fee_item_ids))
         keys: dict[int, set[str]] = defaultdict(set)
-        for unit_id, key in await session_of(uow).execute(
-                select(bills.c.unit_id, bill_lines.c.key)
-                .join(bills, bills.c.id == bill_lines.c.bill_id)
-                .where(bills.c.site_id == site_id, bills.c.period == label,
-                       bill_lines.c.fee_item_id.in_(sorted(set(fee_item_ids))))):
-            keys[unit_id].add(key)
+        session = session_of(uow)
+        for start in range(0, len(ids), CHUNK):
+            for bill_id, key in await session.execute(
+                    select(bill_lines.c.bill_id, bill_lines.c.key)
+                    .where(bill_lines.c.bill_id.in_(ids[start:start + CHUNK]),
+                           bill_lines.c.fee_item_id.in_(items))):
+                keys[unit_of[bill_id]].add(key)
         return keys
 
     async def owing_units(self, uow: UnitOfWork, site_id: int, as_of: date) -> set[int]:
