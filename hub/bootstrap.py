@@ -14,6 +14,7 @@ from typing import Any
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from hub.billing_reminders import run_arrears_reminders
 from hub.bus import Handler, MessageBus
 from hub.devices.gateway import MqttGateway
 from hub.devices.modbus.registered import poll_registered
@@ -33,15 +34,21 @@ from hub.handlers import ownership as ownership_handlers
 from hub.handlers import payments as payment_handlers
 from hub.handlers import tariffs as tariff_handlers
 from hub.handlers import work_orders as work_order_handlers
+from hub.handlers.complaints import run_complaint_escalation
 from hub.handlers.maintenance import FACILITY_COMMANDS, FACILITY_EVENTS, load_templates
+from hub.handlers.maintenance_schedule import run_due_maintenance
 from hub.handlers.maintenance_usage import UsageTracker
+from hub.handlers.notices import run_scheduled_announcements
+from hub.handlers.ownership import UnitStatusStep
 from hub.handlers.work_order_sla import sla_forever
 from hub.health import HealthBoard, watch_loop_lag
 from hub.imports import service as import_handlers
 from hub.ingest.command_log import SqlCommandLog
 from hub.ingest.pipeline import IngestPipeline
+from hub.leases import LeaseStore, lease_jobs
 from hub.notify.services import NoticeServices, build_notice_services, notices_health
 from hub.payments.sandbox import shipped_providers
+from hub.periodic import Step, periodic
 from hub.ports import Clock, TelemetryExport, UnitOfWork
 from hub.rules.runner import RulesRunner
 from hub.rules.wiring import build_rules
@@ -94,6 +101,12 @@ EVENT_HANDLERS: dict[type, list[Callable[..., Any]]] = {}
 for _kind, _followers in FACILITY_EVENTS.items():
     EVENT_HANDLERS.setdefault(_kind, []).extend(_followers)
 
+
+# Work that one worker of several does (under a lease, hub.leases): the pollers (a device
+# polled twice is two load and two sequences), rollups and retention, and the schedulers.
+SINGLETON_JOBS = ("modbus", "telemetry.rollup", "telemetry.retention", "work_orders.sla",
+                  "maintenance.due", "announcements.scheduled", "complaints.escalation",
+                  "billing.reminders", "units.status")
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
@@ -188,8 +201,26 @@ def bootstrap(settings: Settings, *, clock: Clock = utc_now,
     # offline/online/mode changes, for maintenance plans and asset status.
     usage = UsageTracker(bus.handle)
     pipeline.observers.subscribe(usage.observe, *UsageTracker.KINDS)
+    _schedule(jobs, bus, lambda: SqlUnitOfWork(sessions), clock, health)
+    # With several workers on one database, these run in the one holding their lease.
+    lease_jobs(jobs, SINGLETON_JOBS, LeaseStore(engine), settings.mqtt.client_id, health, clock)
     return Hub(settings, engine, sessions, bus, tokens, vault, clock, health, pipeline, gateway,
                jobs, inputs, rules=rules, notices=notices)
+
+
+def _schedule(jobs: dict[str, Job], bus: MessageBus, uow_factory: Callable[[], UnitOfWork],
+              clock: Clock, health: HealthBoard) -> None:
+    """The periodic passes: each decides from `now` what is due, so a late pass catches up."""
+    steps: dict[str, tuple[float, Step]] = {
+        "maintenance.due": (60.0, partial(run_due_maintenance, bus, uow_factory)),
+        "announcements.scheduled": (60.0, partial(run_scheduled_announcements, bus,
+                                                   uow_factory)),
+        "complaints.escalation": (300.0, partial(run_complaint_escalation, bus, uow_factory)),
+        "billing.reminders": (3600.0, partial(run_arrears_reminders, bus, uow_factory)),
+        "units.status": (3600.0, UnitStatusStep(uow_factory)),
+    }
+    for name, (every_s, step) in steps.items():
+        jobs[name] = periodic(name, every_s, step, clock, health)
 
 
 def _telemetry(settings: Settings, engine: AsyncEngine, clock: Clock, health: HealthBoard,
@@ -209,7 +240,8 @@ def _mqtt(settings: Settings, pipeline: IngestPipeline, health: HealthBoard, clo
     if not mqtt.url:
         return None, set()
     config = MqttConfig(
-        url=mqtt.url, client_id=mqtt.client_id, username=mqtt.username or None,
+        url=mqtt.url, client_id=mqtt.client_id, ca_file=mqtt.ca_file or None,
+        username=mqtt.username or None,
         password=mqtt.password.get_secret_value() or None, keepalive_s=mqtt.keepalive_s,
         session_expiry_s=mqtt.session_expiry_s, receive_maximum=mqtt.receive_maximum,
         incoming_queue=mqtt.incoming_queue, incoming_queue_bytes=mqtt.incoming_queue_bytes,

@@ -195,8 +195,9 @@ async def test_only_the_household_confirms_and_rates_once(api: Api) -> None:
 
 
 async def test_the_sla_job_is_wired_to_notify_managers(api: Api) -> None:
-    job = api.hub.jobs["work_orders.sla"]
-    assert job.keywords["notify"] == api.hub.bus.handle  # type: ignore[attr-defined]
+    leased = api.hub.jobs["work_orders.sla"]  # run under its lease (hub.leases.leased)
+    job = leased.args[1]  # type: ignore[attr-defined]
+    assert job.keywords["notify"] == api.hub.bus.handle
 
 
 async def test_claim_return_transfer_and_reopen_through_the_api(api: Api) -> None:

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from functools import partial
+from pathlib import Path
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from hub.bootstrap import SINGLETON_JOBS, bootstrap
 from hub.health import HealthBoard
 from hub.leases import LeaseStore, leased
+from hub.settings import load_settings
 from tests.integration.devices.mqtt_support import eventually
 
 T0 = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
@@ -84,3 +88,16 @@ async def test_a_crashing_leased_job_is_raised_to_its_supervisor(engine: AsyncEn
     with pytest.raises(ValueError, match="bad register map"):
         await asyncio.wait_for(leased("poll", broken, LeaseStore(engine), "hub-1",
                                       HealthBoard(), lambda: datetime.now(UTC), ttl_s=0.6), 10)
+
+
+def test_the_hub_runs_its_pollers_rollups_and_schedulers_under_leases(tmp_path: Path) -> None:
+    settings = load_settings(None, mode="demo", data_dir=tmp_path)
+    hub = bootstrap(settings)
+    leased_jobs = {name for name, job in hub.jobs.items()
+                   if isinstance(job, partial) and job.func is leased}
+    asyncio.run(hub.close())
+    print(f"\nleased jobs: {sorted(leased_jobs)}")
+    assert leased_jobs == set(SINGLETON_JOBS) & set(hub.jobs)
+    assert {"telemetry.rollup", "work_orders.sla", "maintenance.due", "complaints.escalation",
+            "announcements.scheduled", "billing.reminders", "units.status"} <= leased_jobs
+    assert "mqtt" not in leased_jobs and "rules" not in leased_jobs  # every worker's own
