@@ -33,6 +33,7 @@ class AssetEventKind(StrEnum):
     OPENED = "opened"
     RESOLVED = "resolved"
     REOPENED = "reopened"
+    CANCELLED = "cancelled"  # no work was done: the span neither fails nor counts as down
 
 
 @dataclass(frozen=True)
@@ -131,6 +132,8 @@ def spans(events: Iterable[AssetEvent]) -> list[OrderSpan]:
             open_since.setdefault(e.order_id, e.at)
         elif e.change == AssetEventKind.REOPENED and e.order_id in known:
             open_since.setdefault(e.order_id, e.at)
+        elif e.change == AssetEventKind.CANCELLED:
+            open_since.pop(e.order_id, None)
         elif e.change == AssetEventKind.RESOLVED and e.order_id in open_since:
             source, priority, fault = known[e.order_id]
             found.append(OrderSpan(e.order_id, fault, source, priority,

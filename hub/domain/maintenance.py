@@ -274,6 +274,26 @@ def complete(plan: MaintenancePlan, order_id: int, at: datetime,
     return run
 
 
+def skip(plan: MaintenancePlan, at: datetime, totals: Mapping[str, float]) -> None:
+    """The plan's order was cancelled: this service is skipped, not done. No run is recorded;
+    the calendar moves on to its next date after the one that was due (as if done on time, so
+    the grid holds), and usage counts again from now; otherwise the scheduler would ask for
+    the cancelled order again within the minute."""
+    if not plan.in_flight:
+        return
+    due_at = plan.order_due_at or at
+    if plan.next_due is not None:
+        scheduled, steps = plan.next_due, 1
+        while plan.after(scheduled, steps) <= due_at:
+            steps += 1
+        plan.next_due = plan.after(scheduled, steps)
+    plan.usage_base = {metric: float(totals.get(metric, plan.usage_base.get(metric, 0.0)))
+                       for metric in COUNTER_METRICS if metric in totals or
+                       metric in plan.usage_base}
+    plan.requested_at = plan.order_id = plan.order_due_at = plan.order_trigger = None
+    plan.escalated_at = None
+
+
 def reopen(plan: MaintenancePlan, run: MaintenanceRun) -> None:
     """The order of `run` was reopened: the service did not count; the plan waits for it
     again, due when it was due."""

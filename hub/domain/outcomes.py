@@ -174,6 +174,19 @@ class OrderResolved:
 
 
 @dataclass(frozen=True)
+class OrderCancelled:
+    """Cancelled by staff (not needed, a false alarm, a duplicate): no work was done."""
+
+    order_id: int
+    site_id: int
+    fault: str
+    source: OrderSource
+    at: datetime
+    device_id: int | None = None
+    asset_id: int | None = None
+
+
+@dataclass(frozen=True)
 class OrderReopened:
     order_id: int
     site_id: int

@@ -23,7 +23,13 @@ from hub.domain.facilities import (
     derive_status,
     open_orders,
 )
-from hub.domain.outcomes import OrderOpened, OrderReopened, OrderResolved, OrderSource
+from hub.domain.outcomes import (
+    OrderCancelled,
+    OrderOpened,
+    OrderReopened,
+    OrderResolved,
+    OrderSource,
+)
 from hub.domain.property import Building
 from hub.domain.registry import Asset, Device
 from hub.handlers.scope import managed_site, visible_building
@@ -151,10 +157,11 @@ async def refresh_asset_status(cmd: RefreshAssetStatus, uow: UnitOfWork) -> None
     await uow.commit()
 
 
-Followed = OrderOpened | OrderResolved | OrderReopened
+Followed = OrderOpened | OrderResolved | OrderReopened | OrderCancelled
 KINDS: dict[type, AssetEventKind] = {OrderOpened: AssetEventKind.OPENED,
                                      OrderResolved: AssetEventKind.RESOLVED,
-                                     OrderReopened: AssetEventKind.REOPENED}
+                                     OrderReopened: AssetEventKind.REOPENED,
+                                     OrderCancelled: AssetEventKind.CANCELLED}
 
 
 async def asset_of(uow: UnitOfWork, event: Followed) -> Asset | None:
@@ -199,4 +206,5 @@ EVENT_HANDLERS: dict[type, list[Callable[..., Any]]] = {
     OrderOpened: [record_order_event],
     OrderResolved: [record_order_event],
     OrderReopened: [record_order_event],
+    OrderCancelled: [record_order_event],
 }

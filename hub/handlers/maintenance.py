@@ -28,9 +28,16 @@ from hub.domain.maintenance import (
     check_plan,
     complete,
     reopen,
+    skip,
 )
 from hub.domain.maintenance_templates import Template, templates_from
-from hub.domain.outcomes import OrderOpened, OrderReopened, OrderResolved, OrderSource
+from hub.domain.outcomes import (
+    OrderCancelled,
+    OrderOpened,
+    OrderReopened,
+    OrderResolved,
+    OrderSource,
+)
 from hub.domain.registry import Asset
 from hub.handlers import facilities
 from hub.handlers.facilities import visible_asset
@@ -249,6 +256,15 @@ async def on_order_resolved(event: OrderResolved, uow: UnitOfWork) -> None:
     await uow.commit()
 
 
+async def on_order_cancelled(event: OrderCancelled, uow: UnitOfWork) -> None:
+    """Staff cancelled the plan's order: the service is skipped, the next one scheduled."""
+    plan = await plan_of(uow, event.fault, event.source)
+    if plan is None or not plan.in_flight or plan.order_id not in (None, event.order_id):
+        return  # not ours, or heard before
+    skip(plan, event.at, await asset_totals(uow, plan.asset_id))
+    await uow.commit()
+
+
 async def on_order_reopened(event: OrderReopened, uow: UnitOfWork) -> None:
     plan = await plan_of(uow, event.fault)
     if plan is None or plan.order_id == event.order_id:
@@ -271,6 +287,7 @@ EVENT_HANDLERS: dict[type, list[Callable[..., Any]]] = {
     OrderOpened: [on_order_opened],
     OrderResolved: [on_order_resolved],
     OrderReopened: [on_order_reopened],
+    OrderCancelled: [on_order_cancelled],
 }
 
 

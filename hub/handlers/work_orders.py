@@ -17,6 +17,7 @@ from hub.domain.errors import Conflict, Invalid, NotFound
 from hub.domain.outcomes import (
     AnnotateOrder,
     ClearFault,
+    OrderCancelled,
     OrderReopened,
     OrderResolved,
     OrderSource,
@@ -184,6 +185,10 @@ async def act_on_order(cmd: ActOnOrder, uow: UnitOfWork, clock: Clock,
             order.close(at, by)
         case Action.CANCEL:
             order.cancel(at, by, cmd.reason)
+            assert order.id is not None
+            uow.emit(OrderCancelled(order_id=order.id, site_id=order.site_id,
+                                    fault=order.fault or "", source=order.source, at=at,
+                                    device_id=order.device_id, asset_id=order.asset_id))
         case Action.RETURN:
             order.hand_back(me, at, cmd.reason)
         case Action.REOPEN:

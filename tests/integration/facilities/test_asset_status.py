@@ -12,8 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.domain.accounts import SYSTEM
 from hub.domain.device_events import DeviceCameOnline, DeviceWentOffline
-from hub.domain.facilities import AssetEvent, AssetStatus
-from hub.domain.outcomes import OrderOpened, OrderResolved, OrderSource, Priority
+from hub.domain.facilities import AssetEvent, AssetStatus, spans
+from hub.domain.outcomes import (
+    OrderCancelled,
+    OrderOpened,
+    OrderResolved,
+    OrderSource,
+    Priority,
+)
 from hub.domain.registry import Asset
 from hub.handlers.maintenance import CreatePlan
 from hub.handlers.maintenance_schedule import run_due_maintenance
@@ -90,3 +96,17 @@ async def test_planned_work_puts_it_under_maintenance_while_the_lift_is_in_maint
     async with rig.uow() as uow:
         asset = await uow.get(Asset, rig.asset_id)
         assert asset is not None and asset.status_since == T0 + 3 * HOUR
+
+
+async def test_a_cancelled_fault_order_brings_it_back_and_is_no_failure(rig: Rig) -> None:
+    await rig.handle(Publish(SYSTEM, OrderOpened(
+        order_id=8, site_id=rig.site_id, fault="DOOR_OPEN_FAILURE",
+        source=OrderSource.DEVICE_FAULT, priority=Priority.P2, at=T0, device_id=rig.device_id)))
+    assert await _status(rig) == AssetStatus.DOWN
+    await rig.handle(Publish(SYSTEM, OrderCancelled(
+        order_id=8, site_id=rig.site_id, fault="DOOR_OPEN_FAILURE",
+        source=OrderSource.DEVICE_FAULT, at=T0 + HOUR, device_id=rig.device_id)))
+    assert await _status(rig) == AssetStatus.OPERATIONAL
+    async with rig.uow() as uow:
+        events = await uow.find(AssetEvent, asset_id=rig.asset_id)
+    assert spans(events) == []  # a false alarm: neither a failure nor downtime

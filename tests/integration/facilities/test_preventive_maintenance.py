@@ -12,6 +12,7 @@ import pytest
 from hub.domain.accounts import SYSTEM, Role
 from hub.domain.maintenance import Anchor, MaintenancePlan, MaintenanceRun, UsageCounter
 from hub.domain.outcomes import (
+    OrderCancelled,
     OrderReopened,
     OrderResolved,
     OrderSource,
@@ -248,3 +249,22 @@ async def test_the_scheduler_job_runs_with_the_clock_between_pauses(rig: Rig) ->
 
     assert pauses == [60.0, 60.0, 60.0]
     assert (len(rig.orders.raised), len(rig.orders.notified)) == (1, 1)
+
+
+async def test_a_cancelled_plan_order_skips_that_service_and_the_next_opens_on_time(
+        rig: Rig) -> None:
+    plan_id = await _plan(rig, every_trips=None)
+    await run_due_maintenance(rig.bus, rig.uow, T0 + 13 * DAY)
+    assert len(rig.orders.raised) == 1
+    await rig.handle(Publish(SYSTEM, OrderCancelled(
+        order_id=1000, site_id=rig.site_id, fault=f"plan:{plan_id}",
+        source=OrderSource.MAINTENANCE_PLAN, at=T0 + 14 * DAY, asset_id=rig.asset_id)))
+    plan = await _get(rig, plan_id)
+    assert (plan.in_flight, plan.next_due) == (False, T0 + 30 * DAY)
+    rig.orders.open.clear()
+    await run_due_maintenance(rig.bus, rig.uow, T0 + 14 * DAY + HOUR)
+    assert len(rig.orders.raised) == 1  # not asked for again at once
+    await run_due_maintenance(rig.bus, rig.uow, T0 + 28 * DAY)
+    assert [o.due_at for o in rig.orders.raised[1:]] == [T0 + 30 * DAY]
+    async with rig.uow() as uow:
+        assert await uow.find(MaintenanceRun, plan_id=plan_id) == []  # skipped, not done

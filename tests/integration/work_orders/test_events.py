@@ -14,6 +14,7 @@ from hub.domain.accounts import SYSTEM, Actor, Role
 from hub.domain.outcomes import (
     AnnotateOrder,
     Cause,
+    OrderCancelled,
     OrderOpened,
     OrderReopened,
     OrderResolved,
@@ -35,7 +36,8 @@ def _bus(engine: AsyncEngine, clock: Clock, seen: list[object]) -> MessageBus:
                                                     relapse_window=timedelta(hours=1))}
     return MessageBus(uow_factory(engine),
                       {k: _inject(h, deps) for k, h in COMMAND_HANDLERS.items()},
-                      {OrderOpened: [record], OrderResolved: [record], OrderReopened: [record]})
+                      {OrderOpened: [record], OrderResolved: [record], OrderReopened: [record],
+                       OrderCancelled: [record]})
 
 
 async def test_a_planned_order_publishes_opened_resolved_with_its_checklist_and_reopened(
@@ -85,3 +87,15 @@ async def test_a_rule_annotates_the_open_order_with_its_evidence(
     assert (noted, missing) == (order_id, None)
     assert (last.kind, last.text, last.rule) == ("note", "car occupied for 12 minutes",
                                                  "rule:elevator-occupied@1")
+
+
+async def test_a_cancelled_order_publishes_cancelled(
+        engine: AsyncEngine, estate: Estate, clock: Clock) -> None:
+    seen: list[object] = []
+    bus = _bus(engine, clock, seen)
+    order_id = await bus.handle(trapped(estate, clock.now))
+    manager = Actor(estate.staff["boss"], Role.MANAGER, whole_sites=frozenset({estate.site}))
+    await bus.handle(ActOnOrder(manager, order_id, Action.CANCEL, reason="a false alarm"))
+    assert seen[-1] == OrderCancelled(
+        order_id=order_id, site_id=estate.site, fault="TRAPPED_BETWEEN_FLOORS",
+        source=OrderSource.DEVICE_FAULT, at=clock.now, device_id=estate.lift_b1)
