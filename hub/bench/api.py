@@ -4,8 +4,10 @@ A fresh database (SQLite in a temporary folder, or a new database on the `--data
 gets one site with N households: a unit, a resident and a resident account each, six months
 of bills, twenty notifications per account and a dozen announcements. The hub then runs as
 in production (`hub.runtime.run_hub`: uvicorn and the hub's jobs) in a process of its own on a
-free loopback port, and C clients in this process (httpx.AsyncClient each, keep-alive, one
-connection each) cycle through GET /me/bills, /me/notifications and /me/announcements with
+free loopback port (`--workers W`: W processes on W ports, the clients spread over them as a
+load balancer would, its own cost not counted), and C clients in this process
+(httpx.AsyncClient each, keep-alive, one connection each) cycle through GET /me/bills,
+/me/notifications and /me/announcements with
 the tokens of the N accounts for a measured window: requests/s, p50/p99 latency, errors.
 
 The tokens are signed sessions opened as a login opens them (one auth_sessions row each),
@@ -62,6 +64,7 @@ class ApiPlan:
     seconds: float = 10.0
     warmup_s: float = 2.0
     database: str | None = None  # a server URL; None: SQLite in a temporary folder
+    workers: int = 1  # hub processes, each on its own port; clients spread over them
 
 
 def _settings(url: str, folder: Path, secret: str, port: int) -> Settings:
@@ -79,10 +82,10 @@ def _free_port() -> int:
 
 async def run(plan: ApiPlan) -> dict[str, Any]:
     secret = secrets.token_urlsafe(32)
-    port = _free_port()
+    ports = [_free_port() for _ in range(plan.workers)]
     with tempfile.TemporaryDirectory(prefix="hub-bench-api-") as folder:
         async with fresh_database(plan.database, "api") as url:
-            settings = _settings(url, Path(folder), secret, port)
+            settings = _settings(url, Path(folder), secret, ports[0])
             hub = bootstrap(settings)
             try:
                 t0 = time.perf_counter()
@@ -91,24 +94,28 @@ async def run(plan: ApiPlan) -> dict[str, Any]:
                 seed_s = time.perf_counter() - t0
             finally:
                 await hub.close()
-            server = await asyncio.create_subprocess_exec(
+            servers = [await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "hub.bench.api", env=os.environ | {
                     "HUB_BENCH_API": json.dumps({"url": url, "folder": folder,
                                                  "secret": secret, "port": port})})
+                for port in ports]
             try:
-                base = f"http://127.0.0.1:{port}"
-                await _until_up(base, server)
-                await _log_in_once(base, usernames[0])
-                idle0 = _cpu_of(server.pid)
+                bases = [f"http://127.0.0.1:{port}" for port in ports]
+                for base, server in zip(bases, servers, strict=True):
+                    await _until_up(base, server)
+                await _log_in_once(bases[0], usernames[0])
+                idle0 = _cpu_of(*(s.pid for s in servers))
                 await asyncio.sleep(IDLE_S)  # the hub's own jobs, with no request
-                idle = (_cpu_of(server.pid) - idle0) / IDLE_S
-                cpu0, own0 = _cpu_of(server.pid), time.process_time()
-                measured = await _load(base, tokens, plan)
-                server_cpu = _cpu_of(server.pid) - cpu0
+                idle = (_cpu_of(*(s.pid for s in servers)) - idle0) / IDLE_S
+                cpu0, own0 = _cpu_of(*(s.pid for s in servers)), time.process_time()
+                measured = await _load(bases, tokens, plan)
+                server_cpu = _cpu_of(*(s.pid for s in servers)) - cpu0
                 client_cpu = time.process_time() - own0
             finally:
-                server.terminate()
-                await server.wait()
+                for server in servers:
+                    server.terminate()
+                for server in servers:
+                    await server.wait()
     latencies = sorted(measured["latencies"])
     window = measured["window_s"]
     return {
@@ -125,6 +132,7 @@ async def run(plan: ApiPlan) -> dict[str, Any]:
         "error_kinds": measured["error_kinds"],
         "accounts": plan.accounts,
         "clients": plan.clients,
+        "workers": plan.workers,
         "seconds": round(window, 2),
         "server_cpu_percent": round(server_cpu / (window + plan.warmup_s) * 100, 1),
         "server_idle_cpu_percent": round(idle * 100, 1),
@@ -138,13 +146,14 @@ async def run(plan: ApiPlan) -> dict[str, Any]:
 def describe(result: dict[str, Any]) -> str:
     return "\n".join((
         f"api: {result['clients']} clients, {result['accounts']} resident accounts,"
+        f" {result['workers']} hub process(es),"
         f" {result['backend']}, {result['seconds']} s measured",
         f"  {result['requests_per_s']:8.1f} requests/s  (target >= 1500)",
         f"  p50 {result['p50_ms']} ms, p99 {result['p99_ms']} ms (target < 50),"
         f" max {result['max_ms']} ms",
         f"  errors {result['errors']} {result['error_kinds'] or ''}",
         f"  per path: {result['by_path']}",
-        f"  the server process used {result['server_cpu_percent']} % of one core"
+        f"  the hub process(es) used {result['server_cpu_percent']} % of one core"
         f" ({result['server_cpu_ms_per_request']} ms CPU a request), the clients"
         f" {result['client_cpu_percent']} % ({result['cores']} cores)",
     ))
@@ -238,7 +247,7 @@ async def _log_in_once(base: str, username: str) -> None:
             raise RuntimeError(f"login then /me/bills: {answer.status_code} {check.status_code}")
 
 
-async def _load(base: str, tokens: list[str], plan: ApiPlan) -> dict[str, Any]:
+async def _load(bases: list[str], tokens: list[str], plan: ApiPlan) -> dict[str, Any]:
     latencies: list[float] = []
     by_path = dict.fromkeys(PATHS, 0)
     errors: dict[str, int] = {}
@@ -251,7 +260,8 @@ async def _load(base: str, tokens: list[str], plan: ApiPlan) -> dict[str, Any]:
     async def client(n: int) -> None:
         nonlocal sent
         limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
-        async with httpx.AsyncClient(base_url=base, limits=limits, timeout=10.0) as http:
+        async with httpx.AsyncClient(base_url=bases[n % len(bases)], limits=limits,
+                                     timeout=10.0) as http:
             k = n
             while (now := time.perf_counter()) < stop_at:
                 path = PATHS[k % len(PATHS)]
@@ -283,13 +293,16 @@ def _quantile(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(q * len(values)))]
 
 
-def _cpu_of(pid: int) -> float:
-    """User + system CPU seconds of a process (Linux /proc), 0 elsewhere."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def _cpu_of(*pids: int) -> float:
+    """User + system CPU seconds of processes (Linux /proc), 0 elsewhere."""
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 def _serve() -> None:

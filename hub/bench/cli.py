@@ -137,6 +137,8 @@ def api(
     database: Annotated[str | None, typer.Option(
         help="SQLAlchemy URL of a server: a fresh database is created there, migrated and "
         "dropped afterwards; default: SQLite in a temporary folder.")] = None,
+    workers: Annotated[int, typer.Option(
+        min=1, max=8, help="Hub processes, each on its own loopback port.")] = 1,
 ) -> None:
     """Residents reading their bills, notifications and announcements at once, against the
     hub served by uvicorn on a loopback port: requests/s, p50/p99, errors."""
@@ -144,6 +146,7 @@ def api(
 
     logging.basicConfig(level=logging.ERROR)
     result = asyncio.run(run(ApiPlan(accounts=accounts, clients=clients, seconds=seconds,
-                                     warmup_s=warmup, database=database)))
+                                     warmup_s=warmup, database=database,
+                                     workers=workers)))
     typer.echo(describe(result))
     typer.echo(json.dumps(result))
