@@ -8,7 +8,7 @@ What stays true with it:
 - A hit is re-checked against the cached session's own expiry and revocation on the hub's
   clock, so an expired login is refused as before.
 - In this process, invalidation is immediate: any flush of the ORM that adds, changes or
-  deletes a login session, an account, a grant or a residency (logout, logout everywhere, a
+  deletes a login session, an account, a grant or a residency (logout, a password reset, a
   disabled account, a role or grant change, a move-out) empties every cache before the
   commit, and again after it; a check that started before such a commit does not store what
   it read (a generation number), so a logged-out token is refused on the very next request.
