@@ -48,6 +48,9 @@ class ApiSettings(_Section):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     max_body_bytes: int = Field(default=1_048_576, ge=1024, le=100 * 1_048_576)
+    # Routes that take files (repair and complaint photos: up to 5 of 5 MB; imports: 10 MB);
+    # every other route keeps max_body_bytes.
+    max_upload_bytes: int = Field(default=27 * 1_048_576, ge=1024, le=200 * 1_048_576)
     max_page_size: int = Field(default=200, ge=1, le=10_000)
     login_attempts_per_minute: int = Field(default=10, ge=1, le=10_000)
 

@@ -10,7 +10,7 @@ from fastapi import Depends, FastAPI
 from hub import __version__
 from hub.api import errors
 from hub.api.guard import authorize
-from hub.api.limits import BodySizeLimit, SlidingWindow
+from hub.api.limits import BodySizeLimit, SlidingWindow, upload_routes
 from hub.api.routers import announcements as announcement_routes
 from hub.api.routers import assets as asset_routes
 from hub.api.routers import auth, health, property, residents, staff
@@ -63,7 +63,9 @@ def create_app(settings: Settings, hub: Hub | None = None) -> FastAPI:
     attempts = settings.api.login_attempts_per_minute
     app.state.login_limiter = SlidingWindow(attempts)
     app.state.address_limiter = SlidingWindow(attempts * ADDRESS_ATTEMPTS_FACTOR)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.api.max_body_bytes)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.api.max_body_bytes,
+                       max_upload_bytes=settings.api.max_upload_bytes,
+                       uploads=lambda: upload_routes(app))
     errors.install(app)
     for router in ROUTERS:
         app.include_router(router)

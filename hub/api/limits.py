@@ -5,8 +5,13 @@ from __future__ import annotations
 import json
 import time
 from collections import OrderedDict, deque
+from collections.abc import Callable
 
+from fastapi import params
+from fastapi.routing import APIRoute, iter_route_contexts
+from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hub.domain.errors import DomainError
@@ -29,20 +34,52 @@ class BodyTooLarge(HTTPException):
         super().__init__(413, f"request body larger than {max_bytes} bytes")
 
 
-class BodySizeLimit:
-    """Refuse bodies over `max_bytes` with 413, by header and while streaming (starlette#890)."""
+Uploads = Callable[[str, str], bool]  # (method, path): a route that takes files
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+
+def upload_routes(app: Starlette) -> Uploads:
+    """Which of the app's routes take files (a `File` parameter), found once from the app:
+    only they get the larger upload limit, so that no JSON route buffers 27 MB."""
+    taking_files = [(compile_path(context.path_format)[0], set(context.methods or ()))
+                    for context in iter_route_contexts(app.routes)
+                    if isinstance(context.route, APIRoute) and context.path_format
+                    and any(isinstance(p.field_info, params.File)
+                            for p in context.route.dependant.body_params)]
+
+    def takes_files(method: str, path: str) -> bool:
+        return any(method in methods and regex.match(path) for regex, methods in taking_files)
+
+    return takes_files
+
+
+class BodySizeLimit:
+    """Refuse bodies over `max_bytes` with 413, by header and while streaming (starlette#890).
+    Routes that take files (`uploads`, decided on first use) may send `max_upload_bytes`."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int, max_upload_bytes: int | None = None,
+                 uploads: Callable[[], Uploads] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.max_upload_bytes = max_upload_bytes or max_bytes
+        self._uploads_factory = uploads
+        self._uploads: Uploads | None = None
+
+    def _limit(self, scope: Scope) -> int:
+        if self._uploads_factory is None or self.max_upload_bytes <= self.max_bytes:
+            return self.max_bytes
+        if self._uploads is None:
+            self._uploads = self._uploads_factory()
+        return (self.max_upload_bytes if self._uploads(scope["method"], scope["path"])
+                else self.max_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self._limit(scope)
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            await self._refuse(send)
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            await self._refuse(send, limit)
             return
         seen = 0
         started = False
@@ -52,8 +89,8 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
-                    raise BodyTooLarge(self.max_bytes)
+                if seen > limit:
+                    raise BodyTooLarge(limit)
             return message
 
         async def tracking_send(message: Message) -> None:
@@ -65,12 +102,12 @@ class BodySizeLimit:
             await self.app(scope, counting_receive, tracking_send)
         except BodyTooLarge:
             if not started:
-                await self._refuse(send)
+                await self._refuse(send, limit)
 
-    async def _refuse(self, send: Send) -> None:
+    async def _refuse(self, send: Send, limit: int) -> None:
         body = json.dumps({"error": {
             "code": "too_large", "field": "body", "details": [],
-            "message": f"request body larger than {self.max_bytes} bytes"}}).encode()
+            "message": f"request body larger than {limit} bytes"}}).encode()
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", b"application/json"),
                                 (b"content-length", str(len(body)).encode())]})

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 from sqlalchemy import func, select
 
+from hub.api.limits import upload_routes
 from hub.domain.accounts import SYSTEM, Role
 from hub.domain.commands import CreateAccount, GrantIn, Login
 from hub.store.notice_tables import complaints
@@ -211,3 +212,29 @@ async def test_a_resident_files_at_most_ten_complaints_an_hour(api: Api) -> None
     assert answers == [201] * 10 + [429] * 2
     assert refused.json()["error"]["code"] == "too_many_requests"
     assert (await _submit(api, "bob")).status_code == 201
+
+
+async def test_photos_of_several_megabytes_pass_where_a_json_body_that_size_does_not(
+        api: Api) -> None:
+    # Routes that take files get api.max_upload_bytes (27 MiB); every other route keeps
+    # api.max_body_bytes (1 MiB): a phone's photos are 2-5 MB each.
+    big = JPEG + b"\x03" * (3 * 1_048_576)
+    made = await _submit(api, photos=[("one.jpg", big), ("two.jpg", big + b"\x04")])
+    assert made.status_code == 201, made.text
+    json_body = await api.client.post(
+        "/api/v1/me/complaints/1/rate", json={"rating": 5, "comment": "x" * 2_000_000},
+        headers=api.world.auth("alice"))
+    assert json_body.status_code == 413
+    too_many = await _submit(api, photos=[(f"{n}.jpg", big + bytes([n])) for n in range(9)])
+    assert too_many.status_code == 413
+    assert "28311552 bytes" in too_many.json()["error"]["message"]
+
+
+async def test_only_routes_that_take_files_get_the_upload_limit(api: Api) -> None:
+    takes_files = upload_routes(api.app)
+    assert takes_files("POST", "/api/v1/me/complaints")
+    assert takes_files("POST", "/api/v1/me/repairs")
+    assert takes_files("POST", "/api/v1/imports/residents")
+    assert not takes_files("GET", "/api/v1/me/complaints")
+    assert not takes_files("POST", "/api/v1/sites")
+    assert not takes_files("POST", "/api/v1/me/complaints/1/rate")
