@@ -11,7 +11,7 @@ import openpyxl
 import pytest
 
 from hub.domain.billing.ledger import OPENING_PERIOD, BalanceEntry, BalanceKind, Bill
-from hub.imports.parse import parse
+from hub.imports.parse import MAX_BYTES, parse
 from tests.integration.api.conftest import Api
 from tests.integration.api.probing import snapshot
 from tests.integration.imports.sheets import as_file, upload
@@ -103,9 +103,12 @@ async def test_kinds_of_modules_to_come_are_refused_with_the_reason(api: Api, ki
 
 async def test_a_file_over_the_limit_is_refused(api: Api) -> None:
     w = api.world
-    big = b"a" * (api.settings.api.max_body_bytes + 1)
-    response = await upload(api, "units", w.lakeside, "big.csv", big)
+    over_import = b"a" * (MAX_BYTES + 1)  # under the API's upload limit, over the import's
+    response = await upload(api, "units", w.lakeside, "big.csv", over_import)
     assert response.status_code == 413
+    assert f"larger than {MAX_BYTES} bytes" in response.json()["error"]["message"]
+    over_api = b"a" * (api.settings.api.max_upload_bytes + 1)
+    assert (await upload(api, "units", w.lakeside, "big.csv", over_api)).status_code == 413
 
 
 async def test_meter_readings_import_with_their_period_once(api: Api) -> None:
