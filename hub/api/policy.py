@@ -48,10 +48,12 @@ POLICY: Final[dict[tuple[str, str], Allowed]] = {
     ("PATCH", "/api/v1/units/{unit_id}"): frozenset({A, M, SD}),
     ("DELETE", "/api/v1/units/{unit_id}"): frozenset({A, M}),
 
-    ("GET", "/api/v1/residents"): frozenset({A, M, SD, F, MT, SEC, R}),
+    # Not finance: it reaches billing, payments and reports and nothing else (issue 5); a
+    # bill names its unit, and a statement its unit's account.
+    ("GET", "/api/v1/residents"): frozenset({A, M, SD, MT, SEC, R}),
     ("POST", "/api/v1/residents"): frozenset({A, M, SD}),
     ("POST", "/api/v1/residents/lookup"): frozenset({A, M, SD}),
-    ("GET", "/api/v1/residents/{resident_id}"): frozenset({A, M, SD, F, MT, SEC, R}),
+    ("GET", "/api/v1/residents/{resident_id}"): frozenset({A, M, SD, MT, SEC, R}),
     ("PATCH", "/api/v1/residents/{resident_id}"): frozenset({A, M, SD}),
     ("DELETE", "/api/v1/residents/{resident_id}"): frozenset({A, M}),
     ("POST", "/api/v1/residents/{resident_id}/reveal"): frozenset({A, M}),

@@ -132,7 +132,7 @@ async def test_a_resident_sees_their_own_phone_and_masks_of_others(api: Api) -> 
     assert phones == {w.alice: "13812345678", w.alice_child: "139****5678"}
 
 
-@pytest.mark.parametrize("username", ["finance", "tech", "guard"])
+@pytest.mark.parametrize("username", ["tech", "guard"])  # finance reads no residents at all
 async def test_roles_that_do_not_call_residents_see_masked_phones(api: Api,
                                                                   username: str) -> None:
     people = (await api.client.get("/api/v1/residents",
