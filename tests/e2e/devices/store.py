@@ -90,6 +90,12 @@ class Store:
             result = await connection.execute(query)
             return Counter({(code, int(value)): n for code, value, n in result})
 
+    async def lease_holders(self) -> dict[str, str]:
+        """Which worker holds each lease (hub.leases): one row per job name."""
+        query = text("SELECT name, holder FROM leases")
+        async with self.engine.connect() as connection:
+            return {name: holder for name, holder in await connection.execute(query)}
+
     async def inbox_keys(self) -> set[tuple[str, str, int]]:
         query = (select(devices.c.code, inbox.c.boot, inbox.c.seq)
                  .join(devices, devices.c.id == inbox.c.device_id))

@@ -19,14 +19,15 @@ async def test_two_workers_on_one_shared_subscription_store_every_message_once(
     workers = [rig.hub("hub-a", shared_group="hub"), rig.hub("hub-b", shared_group="hub")]
     # Started together on a fresh database, as replicas are: made certain by holding both
     # at their first write of the registry file until each has found the devices missing,
-    # then at the first write of their telemetry jobs' progress counters.
+    # then at their first try for the leases of the jobs one worker runs (rollups, pollers,
+    # schedulers): each finds no lease and both insert it at once.
     async def both_waiting() -> bool:
         return await rig.store.lock_waiters() >= len(workers)
-    async with rig.store.table_locked("counters"):
+    async with rig.store.table_locked("leases"):
         async with rig.store.table_locked("devices"):
             starting = [asyncio.create_task(w.start()) for w in workers]
             await wait_for(both_waiting, "both workers registering the devices", 30)
-        await wait_for(both_waiting, "both workers' rollups saving progress", 30)
+        await wait_for(both_waiting, "both workers taking their leases", 30)
     await asyncio.gather(*starting)
     await fleet.start()
     fleet.stream(per_second=500)
@@ -51,3 +52,7 @@ async def test_two_workers_on_one_shared_subscription_store_every_message_once(
     assert sum(stored) == len(tally.stored)  # each message stored by one worker only
     assert len(await rig.store.inbox_keys()) == len(tally.stored)
     assert not rig.crashes()  # no task of either crashed on the other's writes
+    holders = await rig.store.lease_holders()
+    print(f"\nleases after the race: {holders}")
+    assert {"telemetry.rollup", "work_orders.sla"} <= set(holders)
+    assert set(holders.values()) <= {"hub-a", "hub-b"}  # each job held by one of the two
