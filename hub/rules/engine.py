@@ -32,20 +32,31 @@ class RuleEngine:
             self._by_event.setdefault(loaded.rule.when.event, []).append(loaded)
         self._metrics = frozenset({"mode"} | {c.metric for r in rules.enabled
                                               for c in r.rule.if_.all})
+        # What each rule can use of a device's telemetry: the metrics it compares or matches,
+        # and the mode (guards read the remembered mode).
+        self._interests = [(loaded.rule.when, frozenset(
+            {"mode"} | {c.metric for c in loaded.rule.if_.all}
+            | ({loaded.rule.when.metric} if loaded.rule.when.metric else set())))
+            for loaded in rules.enabled]
+        self._wanted: dict[tuple[DeviceRef, frozenset[str]], bool] = {}
 
     def wants(self, event: RuleEvent) -> bool:
-        """Whether the event can matter: telemetry that carries no metric a rule compares or
-        remembers (the mode) and that no telemetry rule matches is skipped before queueing
-        (a meter's readings, with no rule on meters). Every other event matters. Skipping
-        is decided by the rules alone, so a replay of what was evaluated decides the same."""
+        """Whether the event can matter: telemetry is skipped before queueing unless a rule
+        that matches its device (kind, site, tags...) compares, matches or remembers one of
+        its metrics: a meter's readings, with no rule on meters, are not evaluated. Every
+        other event matters. Skipping is decided by the rules alone, so a replay of what was
+        evaluated decides the same."""
         if event.kind != "telemetry" or event.device is None:
             return True
-        if not self._metrics.isdisjoint(event.payload):
-            return True
-        return any(device_matches(loaded.rule.when, event.device)
-                   and (loaded.rule.when.metric is None
-                        or loaded.rule.when.metric in event.payload)
-                   for loaded in self._by_event.get("telemetry", ()))
+        key = (event.device, frozenset(event.payload))
+        wanted = self._wanted.get(key)
+        if wanted is None:
+            wanted = any(device_matches(when, event.device) and not interest.isdisjoint(key[1])
+                         for when, interest in self._interests)
+            if len(self._wanted) > 100_000:  # devices x payload shapes: bounded all the same
+                self._wanted.clear()
+            self._wanted[key] = wanted
+        return wanted
 
     def adopt(self, state: EngineState) -> None:
         """After loading state or a reload: timers of rules that are gone, or that no longer

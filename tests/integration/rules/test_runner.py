@@ -132,9 +132,10 @@ async def test_a_full_queue_drops_telemetry_never_a_fault_and_skips_what_no_rule
     for seq in range(12):  # a lift's telemetry: the mode is remembered, so it matters
         envelope = Envelope(lift, s(5), ts=s(4), seq=seq)
         await runner.observe(Delivered(info, Telemetry(envelope, {"mode": 0, "floor": 3})))
-    for seq in range(50):  # a meter's reading: no rule reads it
+    for seq in range(50):  # a meter's reading: no rule on meters reads it, power_w though
         envelope = Envelope(DeviceKey("lakeside", "meter", "b1-energy"), s(5), ts=s(4), seq=seq)
-        await runner.observe(Delivered(meter, Telemetry(envelope, {"reading": 12.5})))
+        await runner.observe(Delivered(meter, Telemetry(envelope, {"reading": 12.5,
+                                                                   "power_w": 300})))
     for seq in range(12, 15):
         envelope = Envelope(lift, s(5), ts=s(4), seq=seq)
         await runner.observe(Delivered(info, Fault(envelope, "TRAPPED_AT_FLOOR", True)))
