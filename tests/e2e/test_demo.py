@@ -106,7 +106,8 @@ def get(base_url: str, path: str, headers: dict[str, str], **params: Any) -> Any
 
 def test_health_is_ok_with_the_database(running: DemoProcess) -> None:
     body = httpx.get(f"{running.base_url}/health", timeout=10).json()
-    assert body["status"] == "ok"
+    assert body["status"] == "ok", {name: c for name, c in body["components"].items()
+                                    if c["status"] != "ok"}
     assert body["components"]["database"]["status"] == "ok"
     assert body["components"]["database"]["backend"] == "sqlite"
     assert body["components"]["mqtt_broker"]["status"] == "ok"

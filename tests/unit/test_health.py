@@ -106,6 +106,7 @@ async def test_loop_lag_is_reported_and_a_blocked_loop_degrades(monkeypatch) -> 
     from hub import health as health_module
 
     monkeypatch.setattr(health_module, "LAG_PROBE_S", 0.01)
+    monkeypatch.setattr(health_module, "LAG_MIN_PROBES", 3)
     board = health_module.HealthBoard()
     watcher = asyncio.create_task(health_module.watch_loop_lag(board))
     await asyncio.sleep(0.05)
@@ -116,3 +117,22 @@ async def test_loop_lag_is_reported_and_a_blocked_loop_degrades(monkeypatch) -> 
     beat = board.beats["event_loop"]
     assert beat.status == "degraded"
     assert "lag p99" in beat.detail
+
+
+async def test_one_slow_probe_while_starting_is_not_a_blocked_loop(monkeypatch) -> None:
+    # CI: a demo's first probe, 128 ms late while everything started, was reported as a
+    # p99 "over 1 probes" and the demo's /health as degraded.
+    import asyncio
+    import time
+
+    from hub import health as health_module
+
+    monkeypatch.setattr(health_module, "LAG_PROBE_S", 0.01)
+    board = health_module.HealthBoard()
+    watcher = asyncio.create_task(health_module.watch_loop_lag(board))
+    await asyncio.sleep(0)
+    time.sleep(0.15)  # noqa: ASYNC251 - the start-up's one slow moment
+    await asyncio.sleep(0.05)
+    watcher.cancel()
+    beat = board.beats["event_loop"]
+    assert beat.status == "ok" and "judged from 40" in beat.detail
