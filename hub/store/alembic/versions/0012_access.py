@@ -1,0 +1,28 @@
+"""access control: credentials, visitor passes, access log
+
+Revision ID: 0012
+Revises: 0011
+Create Date: 2026-11-27
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa  # noqa: F401 (reserved: filled by its issue)
+from alembic import op  # noqa: F401
+from sqlalchemy.dialects import mysql
+
+revision = '0012'
+down_revision = '0011'
+branch_labels = None
+depends_on = None
+
+# Microseconds: without fsp=6, MySQL and MariaDB keep whole seconds (hub.store.types.UtcDateTime).
+UTC_DATETIME = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), 'mysql', 'mariadb')
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
