@@ -7,7 +7,7 @@ Create Date: 2026-11-27
 
 from __future__ import annotations
 
-import sqlalchemy as sa  # noqa: F401 (reserved: filled by its issue)
+import sqlalchemy as sa
 from alembic import op  # noqa: F401
 from sqlalchemy.dialects import mysql
 
