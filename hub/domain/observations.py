@@ -106,6 +106,26 @@ class CommandAcknowledged:
 
 
 @dataclass(frozen=True)
+class OfflineDecision:
+    """One car a gate let in or kept out on its own, from its allow-list, while the hub did
+    not answer (docs/devices.md §5, `offline_log`)."""
+
+    plate: str
+    direction: str  # "in" | "out"
+    at: datetime  # by the gate's clock, UTC
+    opened: bool
+    lane: str
+
+
+@dataclass(frozen=True)
+class OfflineLog:
+    """What a gate did alone while the hub was away, reported when the hub answers again."""
+
+    envelope: Envelope
+    entries: tuple[OfflineDecision, ...]
+
+
+@dataclass(frozen=True)
 class Rejected:
     """A message that could not be accepted; it goes to the dead letters with its reason."""
 
@@ -128,4 +148,4 @@ class Sample:
 
 
 Observation = (Telemetry | Fault | PlateRead | CredentialPresented | VehiclePassed
-               | BarrierChanged | StatusReported | CommandAcknowledged)
+               | BarrierChanged | StatusReported | CommandAcknowledged | OfflineLog)

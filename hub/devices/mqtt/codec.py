@@ -31,6 +31,8 @@ from hub.domain.observations import (
     Envelope,
     Fault,
     Observation,
+    OfflineDecision,
+    OfflineLog,
     PlateRead,
     Rejected,
     StatusReported,
@@ -44,6 +46,9 @@ BARRIER_STATES = frozenset({"open", "closed", "stuck"})
 STATUSES = {"online": True, "offline": False}
 JPEG_MAGIC = b"\xff\xd8\xff"
 MAX_ERROR_CHARS = 200  # device_commands.error
+# A gate reports what it did alone in events of at most this many decisions (a longer outage
+# takes several): 200 entries stay far below the 64 KiB payload limit.
+MAX_OFFLINE_ENTRIES = 200
 
 
 @dataclass(frozen=True)
@@ -189,9 +194,33 @@ def _barrier(envelope: Envelope, data: Mapping[str, Any], limits: Limits) -> Bar
     return BarrierChanged(envelope, state=f.one_of(data.get("state"), "state", BARRIER_STATES))
 
 
+def _offline_log(envelope: Envelope, data: Mapping[str, Any], limits: Limits) -> OfflineLog:
+    entries = data.get("entries")
+    if not isinstance(entries, list) or not 0 < len(entries) <= MAX_OFFLINE_ENTRIES:
+        raise BadField("bad_field:entries")
+    return OfflineLog(envelope, tuple(_offline_decision(entry, envelope, limits)
+                                      for entry in entries))
+
+
+def _offline_decision(entry: Any, envelope: Envelope, limits: Limits) -> OfflineDecision:
+    if not isinstance(entry, dict):
+        raise BadField("bad_field:entries")
+    try:
+        at = f.ts_of({"ts": entry.get("at")}, envelope.received_at, limits)
+        if at is None:
+            raise BadField("bad_field:at")
+        return OfflineDecision(
+            plate=f.short_text(entry.get("plate"), "plate", 16),
+            direction=f.one_of(entry.get("direction"), "direction", DIRECTIONS),
+            at=at, opened=f.boolean(entry.get("opened"), "opened"),
+            lane=f.short_text(entry.get("lane"), "lane"))
+    except BadField:  # one reason for the whole list: which entry and field is in the excerpt
+        raise BadField("bad_field:entries") from None
+
+
 _EVENTS: dict[str, Callable[[Envelope, Mapping[str, Any], Limits], Observation]] = {
     "fault": _fault, "plate": _plate, "credential": _credential, "passed": _passed,
-    "barrier": _barrier,
+    "barrier": _barrier, "offline_log": _offline_log,
 }
 
 
