@@ -14,6 +14,7 @@ from hub.store import device_tables, notice_tables, tables
 from hub.store.billing_tables import map_billing
 from hub.store.facility_tables import map_facilities
 from hub.store.ownership_tables import map_ownership
+from hub.store.parking_session_tables import map_parking_sessions
 from hub.store.parking_tables import map_parking
 from hub.store.work_order_tables import map_work_orders
 
@@ -46,6 +47,7 @@ def start_mappers() -> None:
     map_billing(mapper_registry)
     map_ownership(mapper_registry)
     map_parking(mapper_registry)
+    map_parking_sessions(mapper_registry)
 
 
 def _audit_is_append_only(session: Session, _context: object, _instances: object) -> None:

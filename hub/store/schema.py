@@ -8,6 +8,7 @@ from hub.store import (
     facility_tables,
     notice_tables,
     ownership_tables,
+    parking_session_tables,
     parking_tables,
     rule_tables,
     work_order_tables,
@@ -15,4 +16,5 @@ from hub.store import (
 from hub.store.tables import metadata
 
 __all__ = ["billing_tables", "device_tables", "facility_tables", "metadata", "notice_tables",
-           "ownership_tables", "parking_tables", "rule_tables", "work_order_tables"]
+           "ownership_tables", "parking_session_tables", "parking_tables", "rule_tables",
+           "work_order_tables"]
