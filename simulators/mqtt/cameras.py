@@ -4,16 +4,23 @@ seconds, and now and then one character misread.
 
 The cameras of a site share one `Vehicles` pool, so that a vehicle leaves only after it came
 in. `image_source` is the hook of the plate-recognition work: when it returns a JPEG, the
-camera sends the picture (`image`, base64, at most 48 KiB) and no plate of its own.
+camera sends the picture (`image`, base64, at most 48 KiB) and no plate of its own;
+`rendered_plates()` is such a source drawn by hub.devices.plates.render when that is there.
+`see(plate, image=True)` sends one picture whatever the camera's habit.
+
+A camera and the gate of its lane share a lane controller: `lane_gate` hears of every read
+(the plate as the camera read it, None when it sent only a picture) before the event goes
+out, so that the gate can decide alone when the hub does not answer.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import importlib.util
 import random
 from collections.abc import Callable, Iterable
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from simulators.mqtt.device import Link, SimulatedDevice
 
@@ -23,6 +30,36 @@ PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕�
 # Pairs recognisers confuse; I and O never occur on a plate, which is why a misread shows.
 CONFUSABLE = {"0": "D", "D": "0", "8": "B", "B": "8", "2": "Z", "Z": "2", "1": "I", "I": "1"}
 MAX_REPEATS = 2
+MAX_IMAGE_BYTES = 48 * 1024  # the contract's limit (docs/devices.md §5)
+
+
+class LaneGate(Protocol):
+    """The gate of the camera's lane (simulators.mqtt.gates.BarrierGate)."""
+
+    lane: str
+
+    async def vehicle_read(self, plate: str | None, direction: str,
+                           lane: str | None = None) -> None: ...
+
+
+def rendered_plates(height_px: int = 70) -> ImageSource | None:
+    """JPEGs of the plate drawn straight on by the plate-recognition work's renderer; None
+    when hub.devices.plates.render is not there (or cannot be imported)."""
+    if importlib.util.find_spec("hub.devices.plates.render") is None:
+        return None
+    try:
+        from hub.devices.plates import render
+    except ImportError:  # its dependencies (OpenCV, numpy) missing
+        return None
+
+    def draw(plate: str, color: str) -> bytes | None:
+        try:
+            image = render.encode_jpeg(render.render_plate(
+                render.PlateSpec(plate, color), height_px=height_px))
+        except ValueError:  # a plate the renderer cannot draw: the camera reads it itself
+            return None
+        return image if len(image) <= MAX_IMAGE_BYTES else None
+    return draw
 
 
 def plate_color(plate: str) -> str:
@@ -78,7 +115,8 @@ class PlateCamera(SimulatedDevice):
     def __init__(self, site: str, device: str, link: Link, *, vehicles: Vehicles,
                  lane: str = "main", direction: str = "in", per_minute: float = 2.0,
                  repeat_probability: float = 0.3, misread_probability: float = 0.05,
-                 image_source: ImageSource | None = None, **options: Any) -> None:
+                 image_source: ImageSource | None = None, lane_gate: LaneGate | None = None,
+                 **options: Any) -> None:
         options.setdefault("period_s", 60.0)
         super().__init__(site, device, link, **options)
         if direction not in ("in", "out"):
@@ -87,6 +125,7 @@ class PlateCamera(SimulatedDevice):
         self.per_minute = per_minute
         self.repeat_probability, self.misread_probability = repeat_probability, misread_probability
         self.image_source = image_source
+        self.lane_gate = lane_gate
         self.reads = 0
 
     def metrics(self) -> dict[str, Any]:
@@ -107,26 +146,47 @@ class PlateCamera(SimulatedDevice):
             if plate is not None:
                 await self.see(plate)
 
-    async def see(self, plate: str) -> None:
-        """One vehicle in front of the camera: a read, perhaps repeated a moment later."""
-        await self._read(plate)
-        for _ in range(MAX_REPEATS):
+    async def see(self, plate: str, *, image: bool | None = None,
+                  repeats: bool = True) -> None:
+        """One vehicle in front of the camera: a read, perhaps repeated a moment later
+        (`repeats=False`: exactly one read). `image` True sends only its picture (from
+        `image_source`), False only the text, None as the camera's habit has it."""
+        await self._read(plate, image)
+        for _ in range(MAX_REPEATS if repeats else 0):
             if self.rng.random() >= self.repeat_probability:
                 break
             await asyncio.sleep(self.rng.uniform(0.3, 3.0))
-            await self._read(plate)
+            await self._read(plate, image)
 
-    async def _read(self, plate: str) -> None:
+    async def _read(self, plate: str, image_wanted: bool | None = None) -> None:
         self.reads += 1
         color = plate_color(plate)
-        image = self.image_source(plate, color) if self.image_source else None
+        image = None
+        if image_wanted is not False and self.image_source is not None:
+            image = self.image_source(plate, color)
+        if image_wanted and image is None:
+            raise ValueError(f"{self.key}: no picture of {plate} (no image_source, or it "
+                             "cannot draw this plate)")
         if image is not None:
+            await self._tell_gate(None)
             await self.event("plate", lane=self.lane, direction=self.direction, plate=None,
                              color=None, confidence=None,
                              image=base64.b64encode(image).decode("ascii"))
             return
         wrong = MISREAD in self.active_faults or self.rng.random() < self.misread_probability
         confidence = self.rng.uniform(0.55, 0.8) if wrong else self.rng.uniform(0.9, 0.99)
-        await self.event("plate", lane=self.lane, direction=self.direction,
-                         plate=misread(plate, self.rng) if wrong else plate, color=color,
-                         confidence=round(confidence, 2))
+        text = misread(plate, self.rng) if wrong else plate
+        await self._tell_gate(text)
+        await self.event("plate", lane=self.lane, direction=self.direction, plate=text,
+                         color=color, confidence=round(confidence, 2))
+
+    async def _tell_gate(self, plate: str | None) -> None:
+        if self.lane_gate is not None:
+            await self.lane_gate.vehicle_read(plate, self.direction, self.lane)
+
+
+def pair_lanes(gates: Iterable[LaneGate], cameras: Iterable[PlateCamera]) -> None:
+    """Give every camera the gate of its lane (by `lane`), as one lane controller would."""
+    by_lane = {gate.lane: gate for gate in gates}
+    for camera in cameras:
+        camera.lane_gate = by_lane.get(camera.lane, camera.lane_gate)
