@@ -106,7 +106,7 @@ for _kind, _followers in FACILITY_EVENTS.items():
 # polled twice is two load and two sequences), rollups and retention, and the schedulers.
 SINGLETON_JOBS = ("modbus", "telemetry.rollup", "telemetry.retention", "work_orders.sla",
                   "maintenance.due", "announcements.scheduled", "complaints.escalation",
-                  "billing.reminders", "units.status")
+                  "billing.reminders", "units.status", "notifications.deferred")
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
@@ -202,6 +202,9 @@ def bootstrap(settings: Settings, *, clock: Clock = utc_now,
     usage = UsageTracker(bus.handle)
     pipeline.observers.subscribe(usage.observe, *UsageTracker.KINDS)
     _schedule(jobs, bus, lambda: SqlUnitOfWork(sessions), clock, health)
+    # Texts held back by quiet hours go out when the hours end.
+    jobs["notifications.deferred"] = periodic("notifications.deferred", 60.0,
+                                              notices.notifier.send_deferred, clock, health)
     # With several workers on one database, these run in the one holding their lease.
     lease_jobs(jobs, SINGLETON_JOBS, LeaseStore(engine), settings.mqtt.client_id, health, clock)
     return Hub(settings, engine, sessions, bus, tokens, vault, clock, health, pipeline, gateway,

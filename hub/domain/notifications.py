@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import UTC, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -100,10 +100,21 @@ def in_quiet_hours(start: str, end: str, local: time) -> bool:
     return local >= begin or local < finish
 
 
+def quiet_hours_end(end: str, zone: str, at: datetime) -> datetime:
+    """The next `end` o'clock in `zone` after `at` (UTC): when a text held back during quiet
+    hours goes out. Wall-clock arithmetic, so a daylight-saving change keeps the hour."""
+    local = at.astimezone(ZoneInfo(zone))
+    finish = datetime.combine(local.date(), time.fromisoformat(end), tzinfo=local.tzinfo)
+    if finish <= local:
+        finish += timedelta(days=1)
+    return finish.astimezone(UTC)
+
+
 @dataclass(frozen=True)
 class Routing:
     send: frozenset[Channel]
     held: frozenset[Channel]  # chosen, but held back by quiet hours
+    held_until: datetime | None = None  # when the held channels may send it
 
 
 def route(preference: NotificationPreference | None, category: Category,
@@ -114,12 +125,15 @@ def route(preference: NotificationPreference | None, category: Category,
     else:
         chosen = frozenset(Channel(c) for c in preference.channels[category.value])
     chosen |= {Channel.IN_APP}
-    quiet = (preference is not None and preference.quiet_start is not None
-             and preference.quiet_end is not None and category != Category.ALERT
-             and in_quiet_hours(preference.quiet_start, preference.quiet_end,
-                                at.astimezone(ZoneInfo(preference.timezone)).time()))
-    held = frozenset(c for c in chosen if quiet and c in EXTERNAL)
-    return Routing(send=chosen - held, held=held)
+    if (preference is None or preference.quiet_start is None or preference.quiet_end is None
+            or category == Category.ALERT or not in_quiet_hours(
+                preference.quiet_start, preference.quiet_end,
+                at.astimezone(ZoneInfo(preference.timezone)).time())):
+        return Routing(send=chosen, held=frozenset())
+    held = frozenset(c for c in chosen if c in EXTERNAL)
+    return Routing(send=chosen - held, held=held,
+                   held_until=quiet_hours_end(preference.quiet_end, preference.timezone, at)
+                   if held else None)
 
 
 class TokenBucket:

@@ -21,6 +21,7 @@ from hub.domain.notifications import (
     route,
 )
 from hub.notify.broker import Broker, LiveItem
+from hub.notify.deferrals import Due, Held
 from hub.notify.providers import NotificationProvider, Outbound, ProviderError
 
 log = logging.getLogger(__name__)
@@ -29,6 +30,14 @@ log = logging.getLogger(__name__)
 class Preferences(Protocol):
     async def preferences(self, account_ids: Sequence[int]
                           ) -> dict[int, NotificationPreference]: ...
+
+
+class Deferrals(Protocol):
+    """Where texts held back by quiet hours wait (hub.notify.deferrals.SqlDeferrals)."""
+
+    async def hold(self, held: Sequence[Held]) -> None: ...
+    async def due(self, now: datetime, limit: int) -> list[Due]: ...
+    async def release(self, deferral_ids: Sequence[int]) -> None: ...
 
 
 def live_item(n: Notification) -> LiveItem:
@@ -44,8 +53,10 @@ def present(n: Notification) -> dict[str, Any]:
 class Notifier:
     def __init__(self, broker: Broker, providers: Mapping[Channel, NotificationProvider],
                  preferences: Preferences, limits: RateLimits | None = None,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
+                 monotonic: Callable[[], float] = time.monotonic,
+                 deferrals: Deferrals | None = None) -> None:
         self.broker = broker
+        self.deferrals = deferrals
         self.providers = dict(providers)
         self._preferences = preferences
         self.limits = limits or RateLimits()
@@ -63,14 +74,51 @@ class Notifier:
             log.warning("notification preferences unreadable, defaults used: %s", err)
             self.counts["preferences_unreadable"] += 1
             chosen = {}
+        held: list[Held] = []
         for n in items:
             routing = route(chosen.get(n.account_id), n.category, at)
             self.counts["held_quiet_hours"] += len(routing.held)
+            if routing.held_until is not None and n.id is not None:
+                held.extend(Held(n.id, channel, routing.held_until)
+                            for channel in sorted(routing.held))
             for channel in sorted(routing.send):
-                if not self.limits.allow(n.account_id, channel, self._monotonic()):
-                    self.counts[f"rate_limited.{channel.value}"] += 1
-                    continue
-                await self._send(n, channel)
+                await self._send_within_limits(n, channel)
+        await self._hold(held)
+
+    async def send_deferred(self, now: datetime, batch: int = 500) -> int:
+        """Send the texts whose quiet hours have ended (one periodic pass); returns how many
+        were due. Rate limits still apply: a text over the limit is dropped and counted, as
+        it would have been at once."""
+        if self.deferrals is None:
+            return 0
+        total = 0
+        while due := await self.deferrals.due(now, batch):
+            for item in due:
+                await self._send_within_limits(item.notification, item.channel)
+            await self.deferrals.release([item.deferral_id for item in due])
+            self.counts["sent_after_quiet_hours"] += len(due)
+            total += len(due)
+            if len(due) < batch:
+                break
+        return total
+
+    async def _hold(self, held: Sequence[Held]) -> None:
+        if not held:
+            return
+        if self.deferrals is None:
+            self.counts["dropped_quiet_hours"] += len(held)
+            return
+        try:
+            await self.deferrals.hold(held)
+        except (SQLAlchemyError, OSError) as err:  # the notification itself is stored
+            self.counts["deferral_failed"] += len(held)
+            log.warning("%d texts held by quiet hours could not be kept: %s", len(held), err)
+
+    async def _send_within_limits(self, n: Notification, channel: Channel) -> None:
+        if not self.limits.allow(n.account_id, channel, self._monotonic()):
+            self.counts[f"rate_limited.{channel.value}"] += 1
+            return
+        await self._send(n, channel)
 
     async def _send(self, n: Notification, channel: Channel) -> None:
         if channel == Channel.IN_APP:

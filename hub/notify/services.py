@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from hub.domain.notifications import Channel, TokenBucket
 from hub.media import PhotoStore, photo_store_for
 from hub.notify.broker import Broker
+from hub.notify.deferrals import SqlDeferrals
 from hub.notify.directory import SqlDirectory
 from hub.notify.notifier import Notifier
 from hub.notify.providers import ConsoleProvider, NotificationProvider
@@ -43,7 +44,8 @@ def build_notice_services(sessions: async_sessionmaker[AsyncSession], data_dir: 
     if providers is None:
         providers = {Channel.SMS: ConsoleProvider(Channel.SMS),
                      Channel.WECHAT: ConsoleProvider(Channel.WECHAT)}
-    return NoticeServices(broker, Notifier(broker, providers, directory), directory,
+    notifier = Notifier(broker, providers, directory, deferrals=SqlDeferrals(sessions))
+    return NoticeServices(broker, notifier, directory,
                           photo_store_for(data_dir))
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import registry, relationship
 
@@ -88,6 +89,18 @@ notifications = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("read_at", UtcDateTime, nullable=True),
     Index("ix_notifications_account_id_id", "account_id", "id"),
+)
+
+# SMS and WeChat texts held back by the recipient's quiet hours, sent when the hours end
+# (hub.notify.notifier.Notifier.send_deferred): a row until it went out.
+notification_deferrals = Table(
+    "notification_deferrals", metadata,
+    Column("id", BigId, primary_key=True),
+    Column("notification_id", BigId, ForeignKey("notifications.id", ondelete="CASCADE"),
+           nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("due_at", UtcDateTime, nullable=False, index=True),
+    UniqueConstraint("notification_id", "channel", name="uq_notification_deferrals_channel"),
 )
 
 notification_preferences = Table(

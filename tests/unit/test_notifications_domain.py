@@ -18,6 +18,7 @@ from hub.domain.notifications import (
     RateLimits,
     TokenBucket,
     in_quiet_hours,
+    quiet_hours_end,
     route,
 )
 from hub.notify.broker import Broker, LiveItem
@@ -240,3 +241,24 @@ async def test_unreadable_preferences_fall_back_to_defaults_without_raising() ->
     await notifier.deliver([alert], NOON)
     assert [m.title for m in sms.sent] == ["Trapped in lift B1"]
     assert notifier.counts["preferences_unreadable"] == 1
+
+
+@pytest.mark.parametrize(("at", "end", "zone", "expected"), [
+    ("2026-11-27T15:30:00+00:00", "07:00", "Asia/Shanghai", "2026-11-27T23:00:00+00:00"),
+    ("2026-11-27T19:00:00+00:00", "07:00", "Asia/Shanghai", "2026-11-27T23:00:00+00:00"),
+    ("2026-11-27T05:00:00+00:00", "14:00", "Asia/Shanghai", "2026-11-27T06:00:00+00:00"),
+    # 23:30 in Berlin the night the clocks go back: 07:00 is CET (UTC+1), not CEST.
+    ("2026-10-24T21:30:00+00:00", "07:00", "Europe/Berlin", "2026-10-25T06:00:00+00:00"),
+])
+def test_quiet_hours_end_at_the_next_end_oclock_in_the_recipients_zone(
+        at: str, end: str, zone: str, expected: str) -> None:
+    assert quiet_hours_end(end, zone, datetime.fromisoformat(at)) == \
+        datetime.fromisoformat(expected)
+
+
+def test_routing_says_until_when_texts_are_held() -> None:
+    quiet = quiet_nights(announcement=["in_app", "sms"])
+    held = route(quiet, Category.ANNOUNCEMENT, LATE_EVENING)
+    assert held.held == {Channel.SMS} and held.held_until is not None
+    assert held.held_until > LATE_EVENING
+    assert route(quiet, Category.ANNOUNCEMENT, NOON).held_until is None

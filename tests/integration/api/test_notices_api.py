@@ -362,3 +362,25 @@ async def test_a_client_not_asking_for_an_event_stream_is_not_held_open(api: Api
     assert response.status_code == 200
     assert response.text.endswith("event: reconnect\ndata: {}\n\n")
     assert api.hub.notices.broker.subscribers == 0
+
+
+async def test_texts_held_by_quiet_hours_go_out_when_the_hours_end(api: Api) -> None:
+    w, hub = api.world, api.hub
+    notifier = hub.notices.notifier
+    sms = notifier.providers[Channel.SMS]
+    await api.client.put("/api/v1/me/notification-preferences", headers=w.auth("alice"),
+                         json={"channels": {"general": ["sms"]},
+                               "quiet_start": "22:00", "quiet_end": "07:00"})
+    sent_before = len(sms.sent)  # type: ignore[attr-defined]
+    await hub.bus.handle(Notify(site_id=w.lakeside, unit_id=w.unit_a, title="Water off",
+                                body="", at=_late_evening(), cause=Cause()))
+    texts = sms.sent[sent_before:]  # type: ignore[attr-defined]
+    assert w.accounts["alice"] not in [m.account_id for m in texts]  # held: 23:30 there
+
+    just_before = datetime.fromisoformat("2026-11-27T22:59:00+00:00")  # 06:59 in Shanghai
+    assert await notifier.send_deferred(just_before) == 0
+    seven = datetime.fromisoformat("2026-11-27T23:00:00+00:00")  # 07:00 in Shanghai
+    assert await notifier.send_deferred(seven) == 1
+    after = [(m.account_id, m.title) for m in sms.sent[sent_before:]]  # type: ignore[attr-defined]
+    assert after.count((w.accounts["alice"], "Water off")) == 1
+    assert await notifier.send_deferred(seven) == 0  # sent once, then forgotten
