@@ -11,6 +11,7 @@ from hub.domain.property import Building, Site, Unit
 from hub.domain.registry import Asset, Device
 from hub.domain.residents import Residency, Resident
 from hub.store import device_tables, notice_tables, tables
+from hub.store.access_tables import map_access
 from hub.store.billing_tables import map_billing
 from hub.store.facility_tables import map_facilities
 from hub.store.ownership_tables import map_ownership
@@ -47,6 +48,7 @@ def start_mappers() -> None:
     map_billing(mapper_registry)
     map_ownership(mapper_registry)
     map_parking(mapper_registry)
+    map_access(mapper_registry)
     map_parking_sessions(mapper_registry)
 
 
