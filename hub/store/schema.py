@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from hub.store import (
+    access_tables,
     billing_tables,
     device_tables,
     facility_tables,
@@ -15,6 +16,6 @@ from hub.store import (
 )
 from hub.store.tables import metadata
 
-__all__ = ["billing_tables", "device_tables", "facility_tables", "metadata", "notice_tables",
-           "ownership_tables", "parking_session_tables", "parking_tables", "rule_tables",
-           "work_order_tables"]
+__all__ = ["access_tables", "billing_tables", "device_tables", "facility_tables", "metadata",
+           "notice_tables", "ownership_tables", "parking_session_tables", "parking_tables",
+           "rule_tables", "work_order_tables"]
