@@ -24,6 +24,7 @@ from hub.devices.mqtt.codec import Contract
 from hub.devices.mqtt.fields import Limits
 from hub.devices.mqtt.link import MqttConfig
 from hub.domain import commands as c
+from hub.domain.billing.arrears import ArrearsPolicy
 from hub.domain.outcomes import Notify
 from hub.handlers import accounts, billing_runs, devices, premises, residents
 from hub.handlers import billing as billing_handlers
@@ -201,7 +202,7 @@ def bootstrap(settings: Settings, *, clock: Clock = utc_now,
     # offline/online/mode changes, for maintenance plans and asset status.
     usage = UsageTracker(bus.handle)
     pipeline.observers.subscribe(usage.observe, *UsageTracker.KINDS)
-    _schedule(jobs, bus, lambda: SqlUnitOfWork(sessions), clock, health)
+    _schedule(jobs, bus, lambda: SqlUnitOfWork(sessions), clock, health, settings)
     # Texts held back by quiet hours go out when the hours end.
     jobs["notifications.deferred"] = periodic("notifications.deferred", 60.0,
                                               notices.notifier.send_deferred, clock, health)
@@ -212,14 +213,19 @@ def bootstrap(settings: Settings, *, clock: Clock = utc_now,
 
 
 def _schedule(jobs: dict[str, Job], bus: MessageBus, uow_factory: Callable[[], UnitOfWork],
-              clock: Clock, health: HealthBoard) -> None:
+              clock: Clock, health: HealthBoard, settings: Settings) -> None:
     """The periodic passes: each decides from `now` what is due, so a late pass catches up."""
+    billing = settings.billing
+    arrears = ArrearsPolicy(overdue_days=billing.reminder_overdue_days,
+                            repeat_days=billing.reminder_repeat_days,
+                            min_amount=billing.reminder_min_amount)
     steps: dict[str, tuple[float, Step]] = {
         "maintenance.due": (60.0, partial(run_due_maintenance, bus, uow_factory)),
         "announcements.scheduled": (60.0, partial(run_scheduled_announcements, bus,
                                                    uow_factory)),
         "complaints.escalation": (300.0, partial(run_complaint_escalation, bus, uow_factory)),
-        "billing.reminders": (3600.0, partial(run_arrears_reminders, bus, uow_factory)),
+        "billing.reminders": (billing.reminder_every_s,
+                              partial(run_arrears_reminders, bus, uow_factory, policy=arrears)),
         "units.status": (3600.0, UnitStatusStep(uow_factory)),
     }
     for name, (every_s, step) in steps.items():

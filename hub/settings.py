@@ -10,6 +10,7 @@ import base64
 import binascii
 import os
 import tomllib
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
@@ -175,6 +176,17 @@ class RulesSettings(_Section):
     record_file: str = ""  # append every event the rules saw, as JSONL for `hub rules replay`
 
 
+class BillingSettings(_Section):
+    """Arrears reminders (催缴提醒, hub.billing_reminders): who is reminded, and how often.
+    Reminders only: nothing ever cuts a service."""
+
+    reminder_overdue_days: int = Field(default=30, ge=0, le=3650)  # overdue longer than this
+    reminder_repeat_days: int = Field(default=14, ge=1, le=365)  # at most once per this
+    reminder_min_amount: Decimal = Field(default=Decimal("0.00"), ge=0, max_digits=14,
+                                         decimal_places=2)  # owing more than this
+    reminder_every_s: float = Field(default=3600.0, ge=60.0, le=86_400.0)  # the pass's period
+
+
 class IngestSettings(_Section):
     """The ingestion pipeline (hub.ingest) and the device registry file."""
 
@@ -205,6 +217,7 @@ class Settings(BaseSettings):
     ingest: IngestSettings = IngestSettings()
     telemetry: TelemetrySettings = TelemetrySettings()
     influx: InfluxSettings = InfluxSettings()
+    billing: BillingSettings = BillingSettings()
     rules: RulesSettings = RulesSettings()
 
     @model_validator(mode="before")

@@ -223,3 +223,14 @@ def test_pii_key_errors_never_show_the_key() -> None:
     with pytest.raises(ConfigError) as caught:
         load_settings(None, security=pii_settings({"k2026": bad}, "k2026"))
     assert bad not in str(caught.value)
+
+
+def test_the_arrears_reminder_policy_is_configuration(tmp_path: Path) -> None:
+    settings = load_settings(write(tmp_path, 'mode = "demo"\n[billing]\n'
+                                             'reminder_overdue_days = 45\n'
+                                             'reminder_min_amount = "100.50"\n'))
+    assert settings.billing.reminder_overdue_days == 45
+    assert str(settings.billing.reminder_min_amount) == "100.50"
+    assert settings.billing.reminder_repeat_days == 14
+    with pytest.raises(ConfigError, match="reminder_repeat_days"):
+        load_settings(write(tmp_path, 'mode = "demo"\n[billing]\nreminder_repeat_days = 0\n'))
