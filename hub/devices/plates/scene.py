@@ -30,9 +30,10 @@ from hub.devices.plates.render import (
     render_plate,
     u8,
 )
-from hub.domain.parking.plates import DIGITS, LETTERS
+from hub.domain.parking.plates import DIGITS, LETTERS, PROVINCES
 
 DIFFICULTIES = ("clean", "hard")
+Box = tuple[float, float, float, float]  # left, top, right, bottom
 MAX_ANGLE_DEG = 25.0
 MAX_ROLL_DEG = 5.0
 PLATE_WIDTH_PX = (120, 350)  # at 1280 px image width; scaled with the image
@@ -128,12 +129,12 @@ def _quad(rng: np.random.Generator, aspect: float, width: int, height: int,
     return quad
 
 
-def _bbox(quad: NDArray[np.float64]) -> tuple[float, float, float, float]:
+def _bbox(quad: NDArray[np.float64]) -> Box:
     return (float(quad[:, 0].min()), float(quad[:, 1].min()), float(quad[:, 0].max()),
             float(quad[:, 1].max()))
 
 
-def _apart(a: tuple[float, float, float, float], b: tuple[float, float, float, float],
+def _apart(a: Box, b: Box,
            margin: float) -> bool:
     return (a[2] + margin < b[0] or b[2] + margin < a[0] or a[3] + margin < b[1]
             or b[3] + margin < a[1])
@@ -244,10 +245,8 @@ def _car(rng: np.random.Generator, image: Image, quad: NDArray[np.float64], *,
         cv2.fillPoly(image, [quad.astype(np.int32)], shade, cv2.LINE_AA)
 
 
-def _distractor(rng: np.random.Generator, image: Image,
-                avoid: list[tuple[float, float, float, float]]) -> None:
-    """Something a careless reader takes for a plate: a coloured board, a "P" sign, stripes,
-    a row of text-like marks."""
+def _distractor(rng: np.random.Generator, image: Image, avoid: list[Box]) -> None:
+    """Something a careless reader takes for a plate, where it covers nothing in `avoid`."""
     height, width = image.shape[:2]
     for _ in range(30):
         w = rng.uniform(60, 320) * width / 1280
@@ -259,48 +258,93 @@ def _distractor(rng: np.random.Generator, image: Image,
     else:
         return
     avoid.append(box)
-    p0, p1 = (int(x), int(y)), (int(x + w), int(y + h))
-    kind = int(rng.integers(0, 5))
-    if kind == 0:  # a blue or yellow board, maybe framed
-        color = (170, 70, 20) if rng.random() < 0.5 else (30, 190, 240)
-        cv2.rectangle(image, p0, p1, color, -1)
-        if rng.random() < 0.5:
-            cv2.rectangle(image, (p0[0] + 4, p0[1] + 4), (p1[0] - 4, p1[1] - 4),
-                          (240, 240, 240), 2)
-    elif kind == 1:  # a parking sign: a white P on blue
-        side = int(min(w, h))
-        cv2.rectangle(image, p0, (p0[0] + side, p0[1] + side), (170, 70, 20), -1)
-        p = u8(cv2.resize(glyph("P"), (max(1, side // 2), max(1, side * 3 // 4)),
-                          interpolation=cv2.INTER_AREA))
-        _ink(image, p, p0[0] + side // 4, p0[1] + side // 8, (245, 245, 245))
-    elif kind == 2:  # hazard stripes
-        cv2.rectangle(image, p0, p1, (20, 200, 240), -1)
-        step = max(8, int(h))
-        for sx in range(int(x) - step, int(x + w), step):
-            pts = np.array([[sx, y + h], [sx + step // 2, y + h], [sx + step, y],
-                            [sx + step // 2, y]], np.int32)
-            cv2.fillPoly(image, [pts], (25, 25, 25))
-        cv2.rectangle(image, p0, p1, (20, 200, 240), 2)
-    else:  # text-like marks on a light or dark board: a banner, a shop sign
-        light = rng.random() < 0.5
-        cv2.rectangle(image, p0, p1, (225, 225, 220) if light else (40, 40, 40), -1)
-        ink = (30, 30, 30) if light else (235, 235, 235)
-        count = int(rng.integers(2, 12))
-        mark_h = max(4, int(h * rng.uniform(0.35, 0.7)))
-        mark_w = max(2, int(w / (count * 1.5)))
-        top = int(y + (h - mark_h) / 2)
-        alphabet = LETTERS + DIGITS if kind == 3 else ""
-        for i in range(count):
-            left = int(x + w * 0.05 + i * w * 0.9 / count)
-            if alphabet and rng.random() < 0.5:
-                ch = alphabet[int(rng.integers(len(alphabet)))]
-                mark = u8(cv2.resize(glyph(ch), (mark_w, mark_h),
-                                     interpolation=cv2.INTER_AREA))
-                _ink(image, mark, left, top, ink)
-            else:
-                cv2.rectangle(image, (left, top + int(rng.uniform(0, mark_h / 3))),
-                              (left + max(1, mark_w // int(rng.integers(1, 4))),
-                               top + mark_h), ink, -1)
+    draw = _DISTRACTORS[int(rng.integers(len(_DISTRACTORS)))]
+    draw(rng, image, box)
+
+
+def _board(rng: np.random.Generator, image: Image, box: Box) -> None:
+    """A blue or yellow board, maybe with a white frame: a plate's colours, no characters."""
+    x0, y0, x1, y1 = (int(v) for v in box)
+    cv2.rectangle(image, (x0, y0), (x1, y1),
+                  (170, 70, 20) if rng.random() < 0.5 else (30, 190, 240), -1)
+    if rng.random() < 0.5:
+        cv2.rectangle(image, (x0 + 4, y0 + 4), (x1 - 4, y1 - 4), (240, 240, 240), 2)
+
+
+def _parking_sign(rng: np.random.Generator, image: Image, box: Box) -> None:
+    """A white P on blue."""
+    x0, y0, x1, y1 = (int(v) for v in box)
+    side = min(x1 - x0, y1 - y0)
+    cv2.rectangle(image, (x0, y0), (x0 + side, y0 + side), (170, 70, 20), -1)
+    p = u8(cv2.resize(glyph("P"), (max(1, side // 2), max(1, side * 3 // 4)),
+                      interpolation=cv2.INTER_AREA))
+    _ink(image, p, x0 + side // 4, y0 + side // 8, (245, 245, 245))
+
+
+def _hazard(rng: np.random.Generator, image: Image, box: Box) -> None:
+    """Black and yellow stripes."""
+    x0, y0, x1, y1 = (int(v) for v in box)
+    cv2.rectangle(image, (x0, y0), (x1, y1), (20, 200, 240), -1)
+    step = max(8, y1 - y0)
+    for sx in range(x0 - step, x1, step):
+        pts = np.array([[sx, y1], [sx + step // 2, y1], [sx + step, y0], [sx + step // 2, y0]],
+                       np.int32)
+        cv2.fillPoly(image, [pts], (25, 25, 25))
+    cv2.rectangle(image, (x0, y0), (x1, y1), (20, 200, 240), 2)
+
+
+def _direction_sign(rng: np.random.Generator, image: Image, box: Box) -> None:
+    """A few white Chinese characters on blue or green: the closest look-alike of a plate."""
+    x, y, x1, y1 = box
+    w, h = x1 - x, y1 - y
+    cv2.rectangle(image, (int(x), int(y)), (int(x1), int(y1)),
+                  (160, 80, 20) if rng.random() < 0.5 else (70, 130, 20), -1)
+    cv2.rectangle(image, (int(x) + 3, int(y) + 3), (int(x1) - 3, int(y1) - 3),
+                  (240, 240, 240), 1)
+    count = int(rng.integers(2, 5))
+    size = max(4, int(min(h * 0.6, w * 0.8 / count)))
+    for i in range(count):
+        ch = PROVINCES[int(rng.integers(len(PROVINCES)))]
+        mark = u8(cv2.resize(glyph(ch), (size, size), interpolation=cv2.INTER_AREA))
+        _ink(image, mark, int(x + w * 0.1 + i * size * 1.15), int(y + (h - size) / 2),
+             (240, 240, 240))
+
+
+def _marks(rng: np.random.Generator, image: Image, box: Box, *, letters: bool) -> None:
+    """Text-like marks on a light or dark board (a banner, a shop sign): bars, and with
+    `letters` some Latin letters and digits too."""
+    x, y, x1, y1 = box
+    w, h = x1 - x, y1 - y
+    light = rng.random() < 0.5
+    cv2.rectangle(image, (int(x), int(y)), (int(x1), int(y1)),
+                  (225, 225, 220) if light else (40, 40, 40), -1)
+    ink = (30, 30, 30) if light else (235, 235, 235)
+    count = int(rng.integers(2, 12))
+    mark_h = max(4, int(h * rng.uniform(0.35, 0.7)))
+    mark_w = max(2, int(w / (count * 1.5)))
+    top = int(y + (h - mark_h) / 2)
+    alphabet = LETTERS + DIGITS
+    for i in range(count):
+        left = int(x + w * 0.05 + i * w * 0.9 / count)
+        if letters and rng.random() < 0.5:
+            ch = alphabet[int(rng.integers(len(alphabet)))]
+            mark = u8(cv2.resize(glyph(ch), (mark_w, mark_h), interpolation=cv2.INTER_AREA))
+            _ink(image, mark, left, top, ink)
+        else:
+            cv2.rectangle(image, (left, top + int(rng.uniform(0, mark_h / 3))),
+                          (left + max(1, mark_w // int(rng.integers(1, 4))), top + mark_h),
+                          ink, -1)
+
+
+def _text_marks(rng: np.random.Generator, image: Image, box: Box) -> None:
+    _marks(rng, image, box, letters=True)
+
+
+def _bar_marks(rng: np.random.Generator, image: Image, box: Box) -> None:
+    _marks(rng, image, box, letters=False)
+
+
+_DISTRACTORS = (_board, _parking_sign, _hazard, _text_marks, _bar_marks, _direction_sign)
 
 
 def _ink(image: Image, coverage: NDArray[np.uint8], left: int, top: int,
@@ -324,6 +368,8 @@ def _paste_plate(rng: np.random.Generator, image: Image, spec: PlateSpec,
     paint and dirt before the warp."""
     x0, y0, x1, y1 = _bbox(quad)
     height_px = int(np.clip((y1 - y0) * 1.6, 24, 280))
+    if rng.random() < 0.5:
+        _bracket(rng, image, spec, quad)
     plate = render_plate(spec, height_px=height_px).astype(np.float32)
     plate *= rng.uniform(0.85, 1.05, 3).astype(np.float32)
     ph, pw = plate.shape[:2]
@@ -341,6 +387,24 @@ def _paste_plate(rng: np.random.Generator, image: Image, spec: PlateSpec,
     a = alpha.astype(np.float32)[:, :, None] / 255
     region = image[top:bottom, left:right]
     region[:] = (region * (1 - a) + warped * a).astype(np.uint8)
+
+
+def _bracket(rng: np.random.Generator, image: Image, spec: PlateSpec,
+             quad: NDArray[np.float64]) -> None:
+    """The plastic or chrome holder many plates sit in: a few mm wider, deeper at the bottom
+    (where dealers print their name), seen in the same perspective as the plate."""
+    width_mm = layout_of(spec.color).width_mm
+    side, top, bottom = rng.uniform(4, 12), rng.uniform(4, 12), rng.uniform(8, 30)
+    outline = np.array([[[-side, -top], [width_mm + side, -top],
+                         [width_mm + side, PLATE_HEIGHT_MM + bottom],
+                         [-side, PLATE_HEIGHT_MM + bottom]]], np.float32)
+    plate_mm = np.array([[0, 0], [width_mm, 0], [width_mm, PLATE_HEIGHT_MM],
+                         [0, PLATE_HEIGHT_MM]], np.float32)
+    matrix = cv2.getPerspectiveTransform(plate_mm, quad.astype(np.float32))
+    corners = cv2.perspectiveTransform(outline, matrix)[0]
+    shade = int(rng.choice([20, 35, 170, 200]))
+    cv2.fillPoly(image, [np.round(corners).astype(np.int32)], (shade, shade, shade + 5),
+                 cv2.LINE_AA)
 
 
 def _camera(rng: np.random.Generator, image: Image, quads: list[NDArray[np.float64]],
@@ -367,8 +431,10 @@ def _camera(rng: np.random.Generator, image: Image, quads: list[NDArray[np.float
     levels = np.arange(256, dtype=np.float64) / 255
     if "dark" in effects:
         levels = levels ** rng.uniform(1.2, 1.8) * rng.uniform(0.3, 0.55)
-    levels *= rng.uniform(0.8, 1.15)
-    out = u8(cv2.LUT(out, np.clip(levels * 255, 0, 255).astype(np.uint8)))
+    # exposure and white balance: one gain, a few per cent apart per channel
+    gains = rng.uniform(0.8, 1.15) * rng.uniform(0.93, 1.07, 3)
+    table = np.clip(levels[:, None] * gains[None, :] * 255, 0, 255).astype(np.uint8)
+    out = u8(cv2.LUT(out, table.reshape(1, 256, 3)))
     noise = rng.uniform(5, 12) if effects & {"noise", "dark"} else rng.uniform(0, 1.5)
     if noise > 0.5:
         grain = rng.standard_normal(out.shape[:2], dtype=np.float32) * np.float32(noise)
