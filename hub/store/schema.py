@@ -9,6 +9,7 @@ from hub.store import (
     facility_tables,
     notice_tables,
     ownership_tables,
+    parking_payment_tables,
     parking_session_tables,
     parking_tables,
     rule_tables,
@@ -17,5 +18,5 @@ from hub.store import (
 from hub.store.tables import metadata
 
 __all__ = ["access_tables", "billing_tables", "device_tables", "facility_tables", "metadata",
-           "notice_tables", "ownership_tables", "parking_session_tables", "parking_tables",
-           "rule_tables", "work_order_tables"]
+           "notice_tables", "ownership_tables", "parking_payment_tables",
+           "parking_session_tables", "parking_tables", "rule_tables", "work_order_tables"]

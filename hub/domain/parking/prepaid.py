@@ -36,7 +36,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
+from enum import StrEnum
 
+from hub.domain.billing.ledger import PaymentStatus
 from hub.domain.errors import Invalid
 from hub.domain.parking.explain import when, yuan
 from hub.domain.parking.quote import ZERO, PriorCharge, Quote, Stay, quote
@@ -121,3 +123,45 @@ def reckon(tariff: Tariff, stay: Stay, payments: Sequence[PrepaidPayment], grace
     return Reckoning(at=at, billed_to=billed_to, quote=billed, paid=paid,
                      due=max(ZERO, billed.total - paid), to_settle=max(ZERO, whole.total - paid),
                      grace_until=grace_until, lines=tuple(lines))
+
+
+class PaySource(StrEnum):
+    """Who started the payment: the scanned QR or link differs, the money does not."""
+
+    APP = "app"  # a resident, for a session of their household's car
+    VISITOR = "visitor"  # whoever holds the signed, short-lived link of a session
+    EXIT = "exit"  # the QR on the exit display, for the fee shown there
+
+
+@dataclass(eq=False)
+class ParkingPayment:
+    """An online payment for one parking session, through the hub's payment providers."""
+
+    session_id: int
+    site_id: int
+    amount: Decimal
+    source: PaySource
+    status: PaymentStatus
+    created_at: datetime
+    provider: str
+    created_by: int | None = None  # the account; None for a visitor's link
+    provider_ref: str | None = None
+    paid_at: datetime | None = None
+    paid_until: datetime | None = None  # paid_at + the grace: leave by then, owing nothing
+    version: int | None = None
+    id: int | None = None
+
+    def __post_init__(self) -> None:
+        if not self.amount.is_finite() or self.amount <= 0:
+            raise Invalid("amount must be more than zero", field="amount")
+
+
+@dataclass(eq=False)
+class ParkingPaymentEvent:
+    """A provider's callback for a parking payment, kept so that a replay changes nothing."""
+
+    provider: str
+    event_id: str
+    payment_id: int
+    at: datetime
+    id: int | None = None
