@@ -262,3 +262,17 @@ def test_routing_says_until_when_texts_are_held() -> None:
     assert held.held == {Channel.SMS} and held.held_until is not None
     assert held.held_until > LATE_EVENING
     assert route(quiet, Category.ANNOUNCEMENT, NOON).held_until is None
+
+
+async def test_a_stream_ends_at_the_first_heartbeat_after_its_login_ended() -> None:
+    broker = Broker()
+    answers = iter([True, False])
+
+    async def signed_in() -> bool:
+        return next(answers)
+
+    stream = stream_events(broker.subscribe(3), _Feed().since, 7, heartbeat_s=0.0,
+                           max_s=3600.0, signed_in=signed_in)
+    chunks = [chunk async for chunk in stream]
+    assert chunks[1:] == [": heartbeat\n\n", "event: signed-out\ndata: {}\n\n"]
+    assert broker.subscribers == 0

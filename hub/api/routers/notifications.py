@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import StreamingResponse
 
-from hub.api.deps import ActorDep, BusDep, HubDep, PagingDep, SessionDep, page_of
+from hub.api.deps import ActorDep, BusDep, CallerDep, HubDep, PagingDep, SessionDep, page_of
 from hub.api.limits import TooManyAttempts
 from hub.api.schemas.common import Id
 from hub.api.schemas.notifications import (
@@ -20,6 +20,7 @@ from hub.api.schemas.notifications import (
     ReadAllOut,
 )
 from hub.domain import notifications as d
+from hub.domain.accounts import Account, AuthSession
 from hub.domain.errors import Invalid
 from hub.domain.notifications import Category
 from hub.notify.broker import LiveItem, Subscription
@@ -63,14 +64,23 @@ def sse(item: LiveItem) -> str:
 # The feed rows after an id, oldest first: what a stream missed, or what another worker
 # stored (the broker is per process; several `hub run` workers share the database).
 Since = Callable[[int], Awaitable[list[LiveItem]]]
+SignedIn = Callable[[], Awaitable[bool]]
+
+
+async def _always() -> bool:
+    return True
 
 
 async def stream_events(subscription: Subscription, since: Since, after: int,
-                        heartbeat_s: float, max_s: float) -> AsyncGenerator[str, None]:
+                        heartbeat_s: float, max_s: float,
+                        signed_in: SignedIn = _always) -> AsyncGenerator[str, None]:
     """The rows after `after`, then live items as they come. When nothing came for
     `heartbeat_s`, the rows stored meanwhile (by any worker), else a comment line as
     heartbeat. Each id is sent once. Ends after `max_s` (`event: reconnect`: the client comes
-    back with Last-Event-ID) or when the broker drops a subscriber too slow to keep up."""
+    back with Last-Event-ID) or when the broker drops a subscriber too slow to keep up.
+    At every heartbeat the login behind the stream is checked again: after a logout, a
+    disabled account or an expired session it ends with `event: signed-out`, so a stream
+    opened before never outlives its login by more than one heartbeat."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + max_s
     last = after
@@ -83,6 +93,9 @@ async def stream_events(subscription: Subscription, since: Since, after: int,
             try:
                 live = await subscription.next(min(heartbeat_s, left))
             except TimeoutError:
+                if not await signed_in():
+                    yield "event: signed-out\ndata: {}\n\n"
+                    return
                 stored = await since(last)
                 for item in stored:
                     last = max(last, item.id or 0)
@@ -104,7 +117,7 @@ async def stream_events(subscription: Subscription, since: Since, after: int,
 @router.get("/notifications/stream", response_class=StreamingResponse,
             responses={200: {"content": {"text/event-stream": {}}}})
 async def notification_stream(
-    actor: ActorDep, hub: HubDep,
+    caller: CallerDep, hub: HubDep,
     last_event_id: Annotated[str | None, Header(max_length=20)] = None,
     accept: Annotated[str, Header(max_length=500)] = "",
     max_s: Annotated[float, Query(ge=0, le=STREAM_MAX_S,
@@ -120,7 +133,14 @@ async def notification_stream(
         max_s = 0.0
     if last_event_id and not last_event_id.isdigit():
         raise Invalid("Last-Event-ID must be a notification id", field="header.last-event-id")
-    account = actor.account_id
+    account, login_id = caller.actor.account_id, caller.session_id
+
+    async def signed_in() -> bool:
+        async with hub.sessions() as db:
+            login = await db.get(AuthSession, login_id)
+            user = await db.get(Account, account)
+            return (login is not None and login.live_at(hub.clock())
+                    and user is not None and user.active)
 
     async def since(after: int) -> list[LiveItem]:
         # A session of its own each time: a dependency's would stay open for the whole stream.
@@ -141,7 +161,7 @@ async def notification_stream(
         raise TooManyAttempts("too many live streams; read the feed instead",
                               retry_after=30) from None
     return StreamingResponse(
-        stream_events(subscription, since, after, hub.notices.heartbeat_s, max_s),
+        stream_events(subscription, since, after, hub.notices.heartbeat_s, max_s, signed_in),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
