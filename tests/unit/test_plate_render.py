@@ -232,3 +232,22 @@ def test_the_camera_source_draws_the_plate_in_its_colour() -> None:
     assert spec_for("京A 12345", "yellow") == PlateSpec("京A12345", "yellow")
     assert spec_for("京A1234", "blue") is None  # too short: the camera sends text instead
     assert spec_for("京AI2345", "blue", set(characters())) is None  # no I on a plate
+
+
+def test_hard_scenes_are_harder_to_read_back_than_clean_ones() -> None:
+    clean, hard = [], []
+    for seed in range(8):
+        for difficulty, scores in (("clean", clean), ("hard", hard)):
+            rng = np.random.default_rng(300 + seed)
+            spec = random_plate(rng, "blue")
+            scene = render_scene(rng, [spec], difficulty=difficulty)
+            straight = _gray(render_plate(spec, height_px=70))[8:62, 8:212]
+            back = _gray(front_view(scene.image, scene.plates[0].corners, 70))[8:62, 8:212]
+            scores.append(_correlation(back, straight))
+    assert min(clean) > 0.9
+    assert float(np.mean(hard)) < float(np.mean(clean)) - 0.05
+
+
+def test_the_camera_source_is_reproducible_from_its_seed() -> None:
+    first, second = plate_image_source(seed=4), plate_image_source(seed=4)
+    assert first("京A12345", "blue") == second("京A12345", "blue")
