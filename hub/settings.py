@@ -134,6 +134,28 @@ class TelemetrySettings(_Section):
         return self
 
 
+class GatesSettings(_Section):
+    """Offline gates (hub.parking.allowlist): the retained allow-list of every gate, read from
+    the registry every `allowlist_poll_s`, published when it changes and at least every
+    `allowlist_refresh_s`, trusted by the gate for `allowlist_validity_s` after it was issued.
+    Its own broker connection: `client_id` (empty: `{mqtt.client_id}-gates`) and, with the
+    shipped `use_username_as_clientid`, an account of its own."""
+
+    allowlist_poll_s: float = Field(default=10.0, ge=0.05, le=3600.0)
+    allowlist_refresh_s: float = Field(default=300.0, ge=1.0, le=86_400.0)
+    allowlist_validity_s: float = Field(default=3600.0, ge=10.0, le=7 * 86_400.0)
+    client_id: str = Field(default="", pattern=r"^[A-Za-z0-9_.-]{0,64}$")
+    username: str = ""
+    password: SecretStr = SecretStr("")
+
+    @model_validator(mode="after")
+    def _refreshed_before_it_runs_out(self) -> GatesSettings:
+        if not self.allowlist_poll_s <= self.allowlist_refresh_s < self.allowlist_validity_s:
+            raise ValueError("allow-lists need allowlist_poll_s <= allowlist_refresh_s < "
+                             "allowlist_validity_s")
+        return self
+
+
 class InfluxSettings(_Section):
     """Optional copy of telemetry to InfluxDB v2 (hub.telemetry.influx); empty url: off."""
 
@@ -216,6 +238,7 @@ class Settings(BaseSettings):
     mqtt: MqttSettings = MqttSettings()
     ingest: IngestSettings = IngestSettings()
     telemetry: TelemetrySettings = TelemetrySettings()
+    gates: GatesSettings = GatesSettings()
     influx: InfluxSettings = InfluxSettings()
     billing: BillingSettings = BillingSettings()
     rules: RulesSettings = RulesSettings()
