@@ -16,6 +16,7 @@ from hub.store.billing_tables import map_billing
 from hub.store.facility_tables import map_facilities
 from hub.store.ownership_tables import map_ownership
 from hub.store.parking_payment_tables import map_parking_payments
+from hub.store.parking_registry_tables import map_parking_registry
 from hub.store.parking_session_tables import map_parking_sessions
 from hub.store.parking_tables import map_parking
 from hub.store.work_order_tables import map_work_orders
@@ -50,6 +51,7 @@ def start_mappers() -> None:
     map_ownership(mapper_registry)
     map_parking(mapper_registry)
     map_access(mapper_registry)
+    map_parking_registry(mapper_registry)
     map_parking_sessions(mapper_registry)
     map_parking_payments(mapper_registry)
 

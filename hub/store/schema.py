@@ -10,6 +10,7 @@ from hub.store import (
     notice_tables,
     ownership_tables,
     parking_payment_tables,
+    parking_registry_tables,
     parking_session_tables,
     parking_tables,
     rule_tables,
@@ -19,4 +20,5 @@ from hub.store.tables import metadata
 
 __all__ = ["access_tables", "billing_tables", "device_tables", "facility_tables", "metadata",
            "notice_tables", "ownership_tables", "parking_payment_tables",
-           "parking_session_tables", "parking_tables", "rule_tables", "work_order_tables"]
+           "parking_registry_tables", "parking_session_tables", "parking_tables", "rule_tables",
+           "work_order_tables"]

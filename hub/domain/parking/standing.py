@@ -52,6 +52,7 @@ class PlateStanding:
     visitor_free_minutes: int = 0  # a visitor's free parking, on top of the tariff's
     visitor_until: datetime | None = None  # end of the visitor pass's window
     resident_ids: tuple[int, ...] = ()  # who may see and pay this car's sessions
+    lot_ids: tuple[int, ...] = ()  # the lots a MONTHLY / MONTHLY_GRACE pass covers; (): all
 
 
 class Direction(StrEnum):
