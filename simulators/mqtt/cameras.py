@@ -186,7 +186,11 @@ class PlateCamera(SimulatedDevice):
 
 
 def pair_lanes(gates: Iterable[LaneGate], cameras: Iterable[PlateCamera]) -> None:
-    """Give every camera the gate of its lane (by `lane`), as one lane controller would."""
+    """Give every camera the gate of its lane, as one lane controller would: the gate whose
+    `lane` is the camera's, or its prefix (a gate "north" serves "north-in", "north-out")."""
     by_lane = {gate.lane: gate for gate in gates}
     for camera in cameras:
-        camera.lane_gate = by_lane.get(camera.lane, camera.lane_gate)
+        name = camera.lane
+        gate = by_lane.get(name) or by_lane.get(name.rsplit("-", 1)[0] if "-" in name else "")
+        if gate is not None:
+            camera.lane_gate = gate
