@@ -26,6 +26,7 @@ from hub.devices.mqtt.link import MqttConfig
 from hub.domain import commands as c
 from hub.domain.billing.arrears import ArrearsPolicy
 from hub.domain.outcomes import Notify
+from hub.handlers import access as access_handlers
 from hub.handlers import accounts, billing_runs, devices, premises, residents
 from hub.handlers import billing as billing_handlers
 from hub.handlers import complaints as complaint_handlers
@@ -35,6 +36,9 @@ from hub.handlers import ownership as ownership_handlers
 from hub.handlers import payments as payment_handlers
 from hub.handlers import tariffs as tariff_handlers
 from hub.handlers import work_orders as work_order_handlers
+from hub.handlers.access_common import AccessConfig
+from hub.handlers.access_flow import DoorFlow
+from hub.handlers.access_retention import AccessLogRetention
 from hub.handlers.complaints import run_complaint_escalation
 from hub.handlers.maintenance import FACILITY_COMMANDS, FACILITY_EVENTS, load_templates
 from hub.handlers.maintenance_schedule import run_due_maintenance
@@ -95,6 +99,7 @@ COMMAND_HANDLERS: dict[type, Callable[..., Any]] = {
     **import_handlers.COMMAND_HANDLERS,
     **tariff_handlers.COMMAND_HANDLERS,
     **ownership_handlers.COMMAND_HANDLERS,
+    **access_handlers.COMMAND_HANDLERS,
 }
 EVENT_HANDLERS: dict[type, list[Callable[..., Any]]] = {}
 
@@ -107,7 +112,8 @@ for _kind, _followers in FACILITY_EVENTS.items():
 # polled twice is two load and two sequences), rollups and retention, and the schedulers.
 SINGLETON_JOBS = ("modbus", "telemetry.rollup", "telemetry.retention", "work_orders.sla",
                   "maintenance.due", "announcements.scheduled", "complaints.escalation",
-                  "billing.reminders", "units.status", "notifications.deferred")
+                  "billing.reminders", "units.status", "notifications.deferred",
+                  "access.retention")
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
@@ -176,6 +182,7 @@ def bootstrap(settings: Settings, *, clock: Clock = utc_now,
         "clock": clock, "tokens": tokens, "vault": vault,
         "refresh_ttl": timedelta(days=settings.security.refresh_token_days),
         "command_log": SqlCommandLog(engine), "gateway": gateway,
+        "access": AccessConfig.from_settings(settings),  # door codes' key, QR step
         "run_store": SqlBillingRuns(),  # billing runs: bulk reads and inserts
         "registry_changed": pipeline.registry_changed,
         "maintenance_templates": load_templates(),  # a bad template stops start-up
@@ -202,6 +209,15 @@ def bootstrap(settings: Settings, *, clock: Clock = utc_now,
     # offline/online/mode changes, for maintenance plans and asset status.
     usage = UsageTracker(bus.handle)
     pipeline.observers.subscribe(usage.observe, *UsageTracker.KINDS)
+    # Doors: a credential at a door controller decided, logged and answered with `unlock`;
+    # the access log (location data) kept only access.log_retention_days.
+    doors = DoorFlow(lambda: SqlUnitOfWork(sessions), dependencies["access"], clock,
+                     gateway=gateway, command_log=dependencies["command_log"],
+                     queue_size=settings.access.queue_size)
+    pipeline.observers.subscribe(doors.observe, *DoorFlow.KINDS)
+    jobs["access.doors"] = doors.run
+    jobs["access.retention"] = periodic("access.retention", 3600.0, AccessLogRetention(
+        engine, settings.access.log_retention_days), clock, health)
     _schedule(jobs, bus, lambda: SqlUnitOfWork(sessions), clock, health, settings)
     # Texts held back by quiet hours go out when the hours end.
     jobs["notifications.deferred"] = periodic("notifications.deferred", 60.0,

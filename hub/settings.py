@@ -224,6 +224,15 @@ class IngestSettings(_Section):
     devices_file: str = "config/devices.yaml"  # empty: no registry file
 
 
+class AccessSettings(_Section):
+    """Doors and visitors (hub.handlers.access): QR codes, visitor approval, the access log."""
+
+    qr_step_s: int = Field(default=60, ge=10, le=3600)  # a resident's app code lasts this
+    log_retention_days: int = Field(default=180, ge=1, le=3650)  # access log rows kept
+    visitor_approval_default: bool = False  # every visitor pass waits for staff approval
+    queue_size: int = Field(default=1000, ge=10, le=100_000)  # credentials waiting at doors
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX, env_nested_delimiter=ENV_NESTING, extra="forbid", frozen=True,
@@ -242,6 +251,7 @@ class Settings(BaseSettings):
     influx: InfluxSettings = InfluxSettings()
     billing: BillingSettings = BillingSettings()
     rules: RulesSettings = RulesSettings()
+    access: AccessSettings = AccessSettings()
 
     @model_validator(mode="before")
     @classmethod

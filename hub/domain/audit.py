@@ -31,6 +31,10 @@ class AuditAction(StrEnum):
     MOVED_IN = "moved_in"  # a residency opened by staff at a date
     MOVED_OUT = "moved_out"  # residencies ended by staff at a date
     ARREARS_REMINDED = "arrears_reminded"  # a household told of overdue bills: unit, bill ids
+    DOOR_OPENED = "door_opened"  # a guard opened a door by hand; the reason is in access_log
+    ACCESS_VERIFIED = "access_verified"  # a guard checked a visitor's code: pass id, valid
+    CREDENTIAL_CHANGED = "credential_changed"  # a card issued or a credential revoked
+    VISITOR_PASS_DECIDED = "visitor_pass_decided"  # staff approved or rejected a pass
 
 
 @dataclass(eq=False)
