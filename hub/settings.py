@@ -233,6 +233,26 @@ class AccessSettings(_Section):
     queue_size: int = Field(default=1000, ge=10, le=100_000)  # credentials waiting at doors
 
 
+class ParkingSettings(_Section):
+    """The gate flow (hub.parking): sessions from plate reads, decisions, retention."""
+
+    duplicate_window_s: float = Field(default=10.0, ge=0.0, le=600.0)  # repeated reads merged
+    exit_without_entry: Literal["charge_first_period", "hold_for_guard"] = "charge_first_period"
+    overstay_hours: float = Field(default=72.0, ge=1.0, le=24 * 365.0)
+    pay_grace_minutes: int = Field(default=15, ge=0, le=24 * 60)  # paid in the app: to leave
+    log_retention_days: int = Field(default=180, ge=1, le=3650)  # plate logs, decisions
+    read_confidence: float = Field(default=0.8, ge=0.0, le=1.0)  # below it the image is read
+    guard_confidence: float = Field(default=0.5, ge=0.0, le=1.0)  # below it: for a guard
+    max_clock_skew_s: int = Field(default=600, ge=0, le=86_400)  # a camera behind the hub
+    queue_size: int = Field(default=1000, ge=10, le=100_000)
+
+    @model_validator(mode="after")
+    def _guard_below_read(self) -> ParkingSettings:
+        if self.guard_confidence > self.read_confidence:
+            raise ValueError("guard_confidence must be at most read_confidence")
+        return self
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX, env_nested_delimiter=ENV_NESTING, extra="forbid", frozen=True,
@@ -251,6 +271,7 @@ class Settings(BaseSettings):
     influx: InfluxSettings = InfluxSettings()
     billing: BillingSettings = BillingSettings()
     rules: RulesSettings = RulesSettings()
+    parking: ParkingSettings = ParkingSettings()
     access: AccessSettings = AccessSettings()
 
     @model_validator(mode="before")

@@ -35,6 +35,7 @@ class AuditAction(StrEnum):
     ACCESS_VERIFIED = "access_verified"  # a guard checked a visitor's code: pass id, valid
     CREDENTIAL_CHANGED = "credential_changed"  # a card issued or a credential revoked
     VISITOR_PASS_DECIDED = "visitor_pass_decided"  # staff approved or rejected a pass
+    PARKING_OVERRIDE = "parking_override"  # a guard opened a lane, closed a session, took cash
 
 
 @dataclass(eq=False)

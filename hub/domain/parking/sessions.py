@@ -167,7 +167,7 @@ class ParkingCharge:
     id: int | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class SessionViewer:
     """A resident who may see (and pay) a session: the car's household, or a visitor's host."""
 
