@@ -407,15 +407,17 @@ def _bracket(rng: np.random.Generator, image: Image, spec: PlateSpec,
                  cv2.LINE_AA)
 
 
+HARD_EFFECTS = ("dark", "shadow", "glare", "motion", "gauss", "noise", "jpeg")
+
+
 def _camera(rng: np.random.Generator, image: Image, quads: list[NDArray[np.float64]],
             difficulty: str) -> Image:
     """Optics and sensor: shadow, glare, light level, blur, noise, compression. "hard" draws
-    at least two of them; "clean" only a mild exposure change, softness and noise."""
+    two or three of them; "clean" only a mild exposure change, softness and noise."""
     effects: set[str] = set()
     if difficulty == "hard":
-        while len(effects) < 2:
-            effects = {e for e in ("dark", "shadow", "glare", "motion", "gauss", "noise", "jpeg")
-                       if rng.random() < 0.4}
+        count = int(rng.integers(2, 4))
+        effects = {str(e) for e in rng.choice(HARD_EFFECTS, size=count, replace=False)}
     out = image
     if "shadow" in effects:
         out = _shadow(rng, out, quads)
@@ -427,15 +429,16 @@ def _camera(rng: np.random.Generator, image: Image, quads: list[NDArray[np.float
     sigma = rng.uniform(0.8, 1.5) if "gauss" in effects else rng.uniform(0.0, 0.6)
     if sigma > 0.3:
         out = u8(cv2.GaussianBlur(out, (0, 0), sigma))
-    # exposure (and for "dark" a gamma and a low gain), through a lookup table
-    levels = np.arange(256, dtype=np.float64) / 255
-    if "dark" in effects:
-        levels = levels ** rng.uniform(1.2, 1.8) * rng.uniform(0.3, 0.55)
     # exposure and white balance: one gain, a few per cent apart per channel
     gains = rng.uniform(0.8, 1.15) * rng.uniform(0.93, 1.07, 3)
-    table = np.clip(levels[:, None] * gains[None, :] * 255, 0, 255).astype(np.uint8)
-    out = u8(cv2.LUT(out, table.reshape(1, 256, 3)))
-    noise = rng.uniform(5, 12) if effects & {"noise", "dark"} else rng.uniform(0, 1.5)
+    levels = np.arange(256, dtype=np.float64) / 255
+    if "dark" in effects:
+        out = _dark(rng, out, quads, levels, gains)
+    else:
+        table = np.clip(levels[:, None] * gains[None, :] * 255, 0, 255).astype(np.uint8)
+        out = u8(cv2.LUT(out, table.reshape(1, 256, 3)))
+    noise = rng.uniform(5, 12) if "noise" in effects else \
+        rng.uniform(3, 7) if "dark" in effects else rng.uniform(0, 1.5)
     if noise > 0.5:
         grain = rng.standard_normal(out.shape[:2], dtype=np.float32) * np.float32(noise)
         out = u8(cv2.add(out, cv2.merge([grain, grain, grain]), dtype=cv2.CV_8U))
@@ -445,6 +448,33 @@ def _camera(rng: np.random.Generator, image: Image, quads: list[NDArray[np.float
         decoded = cv2.imdecode(buffer, cv2.IMREAD_COLOR) if ok else None
         out = out if decoded is None else u8(decoded)
     return out
+
+
+def _dark(rng: np.random.Generator, image: Image, quads: list[NDArray[np.float64]],
+          levels: NDArray[np.float64], gains: NDArray[np.float64]) -> Image:
+    """Dusk or an underground car park: the scene dim (gamma 1.2-1.8, gain 0.3-0.55); the
+    plates, retroreflective under the camera's fill light, keep more of their light."""
+    gamma = rng.uniform(1.2, 1.8)
+    scene_gain, plate_gain = rng.uniform(0.3, 0.55), rng.uniform(0.55, 0.85)
+
+    def table(gain: float) -> NDArray[np.uint8]:
+        curve = levels[:, None] ** gamma * gain * gains[None, :]
+        return np.clip(curve * 255, 0, 255).astype(np.uint8).reshape(1, 256, 3)
+
+    dim = u8(cv2.LUT(image, table(scene_gain)))
+    lit = u8(cv2.LUT(image, table(plate_gain)))
+    height, width = image.shape[:2]
+    for quad in quads:
+        x0, y0, x1, y1 = _bbox(quad)
+        left, top = max(0, int(x0) - 4), max(0, int(y0) - 4)
+        right, bottom = min(width, math.ceil(x1) + 5), min(height, math.ceil(y1) + 5)
+        mask = np.zeros((bottom - top, right - left), np.float32)
+        cv2.fillPoly(mask, [np.round(quad - [left, top]).astype(np.int32)], 1.0, cv2.LINE_AA)
+        a = cv2.GaussianBlur(mask, (0, 0), 1.0)[:, :, None]
+        window = dim[top:bottom, left:right].astype(np.float32)
+        dim[top:bottom, left:right] = (window * (1 - a)
+                                       + lit[top:bottom, left:right] * a).astype(np.uint8)
+    return dim
 
 
 def _shadow(rng: np.random.Generator, image: Image,
