@@ -52,6 +52,7 @@ from hub.ingest.command_log import SqlCommandLog
 from hub.ingest.pipeline import IngestPipeline
 from hub.leases import LeaseStore, lease_jobs
 from hub.notify.services import NoticeServices, build_notice_services, notices_health
+from hub.parking.allowlist import publisher_from
 from hub.payments.sandbox import shipped_providers
 from hub.periodic import Step, periodic
 from hub.ports import Clock, TelemetryExport, UnitOfWork
@@ -64,6 +65,7 @@ from hub.store import migrate
 from hub.store.billing_runs_sql import SqlBillingRuns
 from hub.store.db import make_engine, make_sessions
 from hub.store.mapping import start_mappers
+from hub.store.parking_directory import SqlParkingDirectory
 from hub.store.telemetry import device_keys
 from hub.store.uow import SqlUnitOfWork
 from hub.supervise import Job
@@ -200,6 +202,11 @@ def bootstrap(settings: Settings, *, clock: Clock = utc_now,
                         for kind, hs in EVENT_HANDLERS.items()},
     )
     rules = build_rules(settings, engine, bus.handle, pipeline, health, clock, jobs)
+    # Offline gates: every gate's retained allow-list, published by one worker (a lease:
+    # two publishers would race each other's versions).
+    allowlists = publisher_from(settings, engine, SqlParkingDirectory(sessions), health, clock)
+    if allowlists is not None:
+        jobs["parking.allowlist"] = allowlists.run
     # SLA warnings and escalations; the manager is notified when a Notify handler exists.
     jobs["work_orders.sla"] = partial(
         sla_forever, lambda: SqlUnitOfWork(sessions), clock,
@@ -223,7 +230,8 @@ def bootstrap(settings: Settings, *, clock: Clock = utc_now,
     jobs["notifications.deferred"] = periodic("notifications.deferred", 60.0,
                                               notices.notifier.send_deferred, clock, health)
     # With several workers on one database, these run in the one holding their lease.
-    lease_jobs(jobs, SINGLETON_JOBS, LeaseStore(engine), settings.mqtt.client_id, health, clock)
+    lease_jobs(jobs, (*SINGLETON_JOBS, "parking.allowlist"), LeaseStore(engine),
+               settings.mqtt.client_id, health, clock)
     return Hub(settings, engine, sessions, bus, tokens, vault, clock, health, pipeline, gateway,
                jobs, inputs, rules=rules, notices=notices)
 
