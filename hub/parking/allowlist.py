@@ -34,6 +34,7 @@ from hub.domain.parking.standing import AllowedPlate, ParkingDirectory
 from hub.domain.registry import Approval, DeviceKind
 from hub.health import HealthBoard
 from hub.ports import Clock
+from hub.settings import Settings
 from hub.store.device_tables import devices
 from hub.store.parking_registry_tables import parking_lanes, parking_lots
 from hub.store.tables import sites
@@ -255,3 +256,23 @@ def _related(lot_id: int, parents: Mapping[int, int | None]) -> set[int]:
         inside |= more
         grew = bool(more)
     return found | inside
+
+
+def publisher_from(settings: Settings, engine: AsyncEngine, directory: ParkingDirectory,
+                   health: HealthBoard, clock: Clock) -> AllowListPublisher | None:
+    """The publisher of `hub run` (None without a broker): its own connection, as [gates]
+    names it, to the broker of [mqtt]."""
+    mqtt, gates = settings.mqtt, settings.gates
+    if not mqtt.url:
+        return None
+    config = MqttConfig(
+        url=mqtt.url, client_id=gates.client_id or f"{mqtt.client_id}-gates"[:64],
+        ca_file=mqtt.ca_file or None, username=gates.username or mqtt.username or None,
+        password=(gates.password.get_secret_value() or mqtt.password.get_secret_value()
+                  or None),
+        keepalive_s=mqtt.keepalive_s, sites=tuple(mqtt.sites), protocol=mqtt.protocol,
+        backoff_base_s=mqtt.backoff_base_s, backoff_cap_s=mqtt.backoff_cap_s)
+    return AllowListPublisher(config, directory, sql_gates(engine, mqtt.sites), health, clock,
+                              poll_s=gates.allowlist_poll_s,
+                              refresh_s=gates.allowlist_refresh_s,
+                              validity_s=gates.allowlist_validity_s)
