@@ -3,6 +3,8 @@ plate corners are where the plates are, and the camera's snapshots within the si
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import cv2
 import numpy as np
 import pytest
@@ -251,3 +253,17 @@ def test_hard_scenes_are_harder_to_read_back_than_clean_ones() -> None:
 def test_the_camera_source_is_reproducible_from_its_seed() -> None:
     first, second = plate_image_source(seed=4), plate_image_source(seed=4)
     assert first("京A12345", "blue") == second("京A12345", "blue")
+
+
+def test_the_layouts_follow_ga36() -> None:
+    for color, width, count in (("blue", 440, 7), ("green", 480, 8)):
+        layout = layout_of(color)
+        cells = layout.cells_mm
+        assert layout.width_mm == width and len(cells) == count
+        right_margin = width - (cells[-1][0] + cells[-1][1])
+        assert cells[0][0] == right_margin == 15.5  # centred
+        gaps = [b[0] - (a[0] + a[1]) for a, b in pairwise(cells)]
+        assert gaps[1] == (34 if color == "blue" else 49)  # the separator's gap
+        assert set(gaps[:1] + gaps[2:]) == {12 if color == "blue" else 9}
+        dot_x, _ = layout.dot_mm
+        assert cells[1][0] + cells[1][1] < dot_x < cells[2][0]
