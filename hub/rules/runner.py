@@ -29,6 +29,7 @@ from hub.rules.engine import RuleEngine
 from hub.rules.events import RuleEvent, to_line
 from hub.rules.intake import Lookup, device_ref, to_event
 from hub.rules.loader import RuleError, RuleSet, load_dir
+from hub.rules.queue import RulesQueue
 from hub.rules.state import EngineState
 from hub.rules.store import OutcomeRecord, SqlRuleStore
 from hub.settings import RulesSettings
@@ -79,8 +80,8 @@ class RulesRunner:
         self._store, self._dispatcher = store, Dispatcher(handle)
         self._lookup, self._devices = lookup, devices
         self._clock, self._monotonic = clock, monotonic
-        # Unbounded for asyncio: `offer` bounds it, by kind of event.
-        self._queue: asyncio.Queue[RuleEvent] = asyncio.Queue()
+        # Device events ahead of telemetry (hub.rules.queue); `offer` bounds it, by kind.
+        self._queue = RulesQueue()
         self._retries: list[_Retry] = []
         self._records: list[OutcomeRecord] = []
         self._retry_seq = 0
@@ -105,13 +106,14 @@ class RulesRunner:
         self.offer(event)
 
     def offer(self, event: RuleEvent) -> None:
-        """Queued in arrival order. Past `queue_size`, telemetry is dropped (counted): under
+        """Queued: device events ahead of telemetry, each device's own order kept
+        (hub.rules.queue). Past `queue_size`, telemetry is dropped (counted): under
         overload a reading is worth less than the evaluation of what is queued. Faults,
         offline/online, gate and door events are never dropped for telemetry's sake (a trapped
         passenger must reach the rules); only a queue ten times over its size refuses them,
         loudly, to bound memory."""
         self.stats.received += 1
-        size = self._queue.qsize()
+        size = len(self._queue)
         if event.kind == "telemetry" and size >= self.settings.queue_size:
             self.stats.overflow += 1
             if self.stats.overflow & (self.stats.overflow - 1) == 0:  # 1, 2, 4, 8 ...
@@ -124,7 +126,7 @@ class RulesRunner:
                       size, event.kind, event.device.code if event.device else "-",
                       self.stats.urgent_overflow)
             return
-        self._queue.put_nowait(event)
+        self._queue.put(event)
 
     # -- evaluation (the worker's own task) --
 
@@ -223,10 +225,7 @@ class RulesRunner:
         hup = _on_sighup(loop, self.reload_logged)
         try:
             while True:
-                try:
-                    event = await asyncio.wait_for(self._queue.get(), self._wait_s())
-                except TimeoutError:
-                    event = None
+                event = await self._queue.get(self._wait_s())
                 if event is not None:
                     await self.process(event)
                     self._queue.task_done()
@@ -291,10 +290,10 @@ class RulesRunner:
         s = self.stats
         status = "degraded" if s.dead_letters or s.overflow or s.urgent_overflow else "ok"
         return {"status": status,
-                "detail": f"{len(self.rules.rules)} rules, queue {self._queue.qsize()}, "
+                "detail": f"{len(self.rules.rules)} rules, queue {len(self._queue)}, "
                           f"{s.dead_letters} dead-lettered, {s.overflow} telemetry and "
                           f"{s.urgent_overflow} other events overflowed",
-                "rules": len(self.rules.rules), "queue": self._queue.qsize(),
+                "rules": len(self.rules.rules), "queue": len(self._queue),
                 "retrying": len(self._retries), "processed": s.processed,
                 "outcomes": s.outcomes, "done": s.done, "skipped": s.skipped,
                 "refused": s.refused, "dead_letters": s.dead_letters,
