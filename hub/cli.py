@@ -15,6 +15,7 @@ import typer
 
 from hub.bench.cli import bench_app
 from hub.devices.mosquitto_cli import mosquitto_app
+from hub.plates_cli import plates_app
 from hub.rules.cli import rules_app
 from hub.settings import ConfigError, Settings, load_settings
 
@@ -31,6 +32,7 @@ app.add_typer(pii_app, name="pii")
 app.add_typer(mosquitto_app, name="mosquitto")
 app.add_typer(bench_app, name="bench")
 app.add_typer(rules_app, name="rules")
+app.add_typer(plates_app, name="plates")
 
 DEFAULT_CONFIG = Path("config/hub.toml")
 ConfigOption = Annotated[Path | None, typer.Option(

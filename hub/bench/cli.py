@@ -150,3 +150,18 @@ def api(
                                      workers=workers)))
     typer.echo(describe(result))
     typer.echo(json.dumps(result))
+
+
+@bench_app.command("plates")
+def plates(
+    seed: Annotated[int, typer.Option(help="Seed of the generated snapshots.")] = 2026,
+    count: Annotated[int, typer.Option(
+        min=1, help="Snapshots in each set: clean, hard and plate-less.")] = 200,
+) -> None:
+    """The plate reader on seeded generated snapshots: exact plates clean and hard,
+    characters, false reads on plate-less snapshots, milliseconds per 1280x720 on one core."""
+    from hub.bench.plates import PlatesPlan, describe, run, summary
+
+    result = run(PlatesPlan(seed=seed, count=count))
+    typer.echo(describe(result))
+    typer.echo(json.dumps(summary(result), ensure_ascii=False))

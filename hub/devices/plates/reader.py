@@ -1,0 +1,162 @@
+"""Read the plates in a snapshot: locate, rectify, segment, classify, check the grammar.
+
+    readings = read_plates(jpeg_bytes)      # or a BGR array
+    for r in readings: print(r.text, r.color, r.confidence)
+
+A reading's confidence is the least confident of its characters (a plate is only as right
+as its worst character); readings under MIN_CONFIDENCE are not returned, which is what keeps
+plate-less snapshots from producing plates.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from hub.devices.plates.arrays import Array
+from hub.devices.plates.classify import (
+    CLASSES,
+    INDEX,
+    JUNK,
+    CharClassifier,
+    features,
+    position_masks,
+)
+from hub.devices.plates.decode import check_array, decode_image
+from hub.devices.plates.layout import LAYOUTS, NEW_ENERGY, STANDARD, Layout
+from hub.devices.plates.locate import Candidate, find_candidates
+from hub.devices.plates.rectify import character_channel, plate_color, rectify
+from hub.devices.plates.segment import cells as cut_cells
+from hub.domain.parking.plates import is_plate
+
+MIN_CONFIDENCE = 0.5
+OVERLAP = 0.3  # two readings whose boxes overlap more than this are one plate
+
+
+@dataclass(slots=True)
+class PlateReading:
+    text: str
+    color: str
+    confidence: float
+    char_confidences: tuple[float, ...]
+    corners: Array  # 4×2 TL TR BR BL, image pixels
+    crop: Array = field(repr=False)  # the rectified plate, BGR
+
+    @property
+    def plate(self) -> str:
+        """The plate text, under the name the gate flow uses."""
+        return self.text
+
+    @property
+    def crop_jpeg(self) -> bytes:
+        """The rectified plate as JPEG, for the evidence kept with a charge."""
+        ok, buf = cv2.imencode(".jpg", self.crop, [cv2.IMWRITE_JPEG_QUALITY, 90])
+        return buf.tobytes() if ok else b""
+
+
+class PlateReader:
+    """The pipeline with its classifier loaded once (a worker process holds one)."""
+
+    def __init__(self, classifier: CharClassifier | None = None,
+                 min_confidence: float = MIN_CONFIDENCE) -> None:
+        self.classifier = classifier or CharClassifier.load()
+        self.min_confidence = min_confidence
+
+    def read(self, image: bytes | Array) -> list[PlateReading]:
+        """Every plate read in the image, most confident first. Raises PlateImageRejected
+        for payloads that are not a snapshot."""
+        bgr = check_array(image) if isinstance(image, np.ndarray) else decode_image(bytes(image))
+        readings = []
+        for candidate in find_candidates(bgr):
+            reading = self.read_candidate(bgr, candidate)
+            if reading is not None and reading.confidence >= self.min_confidence:
+                readings.append(reading)
+        return _distinct(readings)
+
+    def read_candidate(self, bgr: Array, candidate: Candidate
+                       ) -> PlateReading | None:
+        best: PlateReading | None = None
+        for view in plate_views(bgr, candidate.corners, candidate.color_hint):
+            reading = self._read_view(view, candidate.corners)
+            if reading is not None and (best is None or reading.confidence > best.confidence):
+                best = reading
+        return best
+
+    def _read_view(self, view: PlateView, corners: Array
+                   ) -> PlateReading | None:
+        probs = self.classifier.probabilities(features(view.cells))
+        text, confs = [], []
+        for row, allowed in zip(probs, position_masks(view.layout.length), strict=True):
+            if row[INDEX[JUNK]] > 0.5:
+                return None
+            choice = int(np.argmax(np.where(allowed, row, -1.0)))
+            text.append(CLASSES[choice])
+            confs.append(float(row[choice]))
+        plate_text = "".join(text)
+        if not is_plate(plate_text):
+            return None
+        return PlateReading(plate_text, view.color, min(confs), tuple(confs),
+                            corners.astype(np.float32), view.plate)
+
+
+@dataclass(slots=True)
+class PlateView:
+    """One way to read a candidate: its colour, layout, front view and character cells."""
+    color: str
+    layout: Layout
+    plate: Array
+    cells: list[Array]
+
+
+def plate_views(bgr: Array, corners: Array,
+                color_hint: str | None = None) -> list[PlateView]:
+    """The candidate rectified and cut into cells, once per layout its colour allows (a
+    pale green plate in low light looks white: both are tried). The trainer cuts its
+    samples with this same function."""
+    probe = rectify(bgr, corners, STANDARD)
+    color = plate_color(probe)
+    layouts: tuple[Layout, ...] = (NEW_ENERGY,) if color == "green" else (STANDARD,)
+    if color == "white" or (color_hint == "green" and color != "green"):
+        layouts = LAYOUTS
+    views = []
+    for layout in layouts:
+        plate = probe if layout is STANDARD else rectify(bgr, corners, layout)
+        view_color = "green" if layout is NEW_ENERGY else color
+        crops, _ = cut_cells(character_channel(plate, view_color), layout)
+        if len(crops) == layout.length:
+            views.append(PlateView(view_color, layout, plate, crops))
+    return views
+
+
+def _distinct(readings: list[PlateReading]) -> list[PlateReading]:
+    readings.sort(key=lambda r: -r.confidence)
+    kept: list[PlateReading] = []
+    for reading in readings:
+        if all(_overlap(reading.corners, other.corners) <= OVERLAP for other in kept):
+            kept.append(reading)
+    return kept
+
+
+def _overlap(a: Array, b: Array) -> float:
+    """Intersection over the smaller of the two axis-aligned boxes."""
+    ax0, ay0 = a.min(axis=0)
+    ax1, ay1 = a.max(axis=0)
+    bx0, by0 = b.min(axis=0)
+    bx1, by1 = b.max(axis=0)
+    iw = max(0.0, min(ax1, bx1) - max(ax0, bx0))
+    ih = max(0.0, min(ay1, by1) - max(ay0, by0))
+    smaller = min((ax1 - ax0) * (ay1 - ay0), (bx1 - bx0) * (by1 - by0))
+    return float(iw * ih / smaller) if smaller > 0 else 0.0
+
+
+@functools.cache
+def default_reader() -> PlateReader:
+    """One reader per process, its model loaded on first use."""
+    return PlateReader()
+
+
+def read_plates(image: bytes | Array) -> list[PlateReading]:
+    return default_reader().read(image)

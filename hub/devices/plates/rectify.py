@@ -1,0 +1,67 @@
+"""From four corners in the snapshot to a front view of the plate, its colour, and a grey
+image in which the characters are bright on dark whatever the plate colour."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from hub.devices.plates.arrays import Array
+from hub.devices.plates.layout import Layout
+
+COLORS = ("blue", "yellow", "green", "white", "black")
+# Plates whose characters are darker than their background.
+DARK_CHARACTERS = frozenset({"yellow", "green", "white"})
+
+
+def rectify(image: Array, corners: Array,
+            layout: Layout) -> Array:
+    """The plate warped to its layout's canonical size (PX_PER_MM)."""
+    w, h = layout.size_px
+    target = np.array([[0, 0], [w - 1, 0], [w - 1, h - 1], [0, h - 1]], dtype=np.float32)
+    matrix = cv2.getPerspectiveTransform(corners.astype(np.float32), target)
+    return cv2.warpPerspective(image, matrix, (w, h), flags=cv2.INTER_LINEAR,
+                               borderMode=cv2.BORDER_REPLICATE)
+
+
+def plate_color(plate: Array) -> str:
+    """The background colour: the hue most of the plate has, or for unsaturated plates
+    whether the background is the light or the dark side of the plate's pixels."""
+    h, w = plate.shape[:2]
+    inner = plate[h // 8: h - h // 8, w // 20: w - w // 20]
+    hsv = cv2.cvtColor(inner, cv2.COLOR_BGR2HSV).reshape(-1, 3).astype(np.int32)
+    hue, sat, val = hsv[:, 0], hsv[:, 1], hsv[:, 2]
+    coloured = (sat > 60) & (val > 40)
+    share = float(coloured.mean())
+    if share > 0.3:
+        hues = hue[coloured]
+        votes = {"blue": int(((hues >= 95) & (hues <= 132)).sum()),
+                 "yellow": int(((hues >= 10) & (hues < 36)).sum()),
+                 "green": int(((hues >= 36) & (hues < 95)).sum())}
+        best = max(votes, key=lambda k: votes[k])
+        if votes[best] > 0.5 * len(hues):
+            return best
+    # Green new-energy plates fade to white at the top: weakly saturated green counts.
+    pale_green = ((hue >= 40) & (hue < 90) & (sat > 25) & (val > 60)).mean()
+    if pale_green > 0.35:
+        return "green"
+    grey = val.astype(np.float32)
+    threshold, _ = cv2.threshold(grey.astype(np.uint8).reshape(1, -1), 0, 255,
+                                 cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    bright_share = float((grey > threshold).mean())
+    return "white" if bright_share > 0.5 else "black"
+
+
+def character_channel(plate: Array, color: str) -> Array:
+    """One channel where the characters are bright and the background dark, contrast
+    stretched."""
+    # White on blue: red separates them best (blue is dark in red, white is not).
+    channel = plate[:, :, 2] if color == "blue" else cv2.cvtColor(plate, cv2.COLOR_BGR2GRAY)
+    if color in DARK_CHARACTERS:
+        channel = 255 - channel
+    low, high = np.percentile(channel, (2, 98))
+    if high - low < 1:
+        return np.zeros_like(channel)
+    stretched = (channel.astype(np.float32) - low) * (255.0 / (high - low))
+    out: Array = np.clip(stretched, 0, 255).astype(np.uint8)
+    return out
