@@ -26,6 +26,7 @@ from hub.devices.mqtt.link import MqttConfig
 from hub.domain import commands as c
 from hub.domain.billing.arrears import ArrearsPolicy
 from hub.domain.outcomes import Notify
+from hub.domain.parking.events import ParkingChargePaid
 from hub.handlers import access as access_handlers
 from hub.handlers import accounts, billing_runs, devices, premises, residents
 from hub.handlers import billing as billing_handlers
@@ -33,6 +34,7 @@ from hub.handlers import complaints as complaint_handlers
 from hub.handlers import notices as notice_handlers
 from hub.handlers import notifications as notification_handlers
 from hub.handlers import ownership as ownership_handlers
+from hub.handlers import parking_gate as parking_gate_handlers
 from hub.handlers import payments as payment_handlers
 from hub.handlers import tariffs as tariff_handlers
 from hub.handlers import work_orders as work_order_handlers
@@ -53,6 +55,9 @@ from hub.ingest.pipeline import IngestPipeline
 from hub.leases import LeaseStore, lease_jobs
 from hub.notify.services import NoticeServices, build_notice_services, notices_health
 from hub.parking.allowlist import publisher_from
+from hub.parking.flow import GateFlow
+from hub.parking.steps import gate_steps
+from hub.parking.wiring import build_gate_flow, open_exit_when_paid
 from hub.payments.sandbox import shipped_providers
 from hub.periodic import Step, periodic
 from hub.ports import Clock, TelemetryExport, UnitOfWork
@@ -102,12 +107,15 @@ COMMAND_HANDLERS: dict[type, Callable[..., Any]] = {
     **tariff_handlers.COMMAND_HANDLERS,
     **ownership_handlers.COMMAND_HANDLERS,
     **access_handlers.COMMAND_HANDLERS,
+    **parking_gate_handlers.COMMAND_HANDLERS,
 }
 EVENT_HANDLERS: dict[type, list[Callable[..., Any]]] = {}
 
 # The asset's and the maintenance plans' side of work orders.
 for _kind, _followers in FACILITY_EVENTS.items():
     EVENT_HANDLERS.setdefault(_kind, []).extend(_followers)
+# A paid parking session's car waiting at an exit is let out.
+EVENT_HANDLERS.setdefault(ParkingChargePaid, []).append(open_exit_when_paid)
 
 
 # Work that one worker of several does (under a lease, hub.leases): the pollers (a device
@@ -115,7 +123,7 @@ for _kind, _followers in FACILITY_EVENTS.items():
 SINGLETON_JOBS = ("modbus", "telemetry.rollup", "telemetry.retention", "work_orders.sla",
                   "maintenance.due", "announcements.scheduled", "complaints.escalation",
                   "billing.reminders", "units.status", "notifications.deferred",
-                  "access.retention")
+                  "access.retention", "parking.overstay", "parking.retention")
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
@@ -192,6 +200,11 @@ def bootstrap(settings: Settings, *, clock: Clock = utc_now,
         "payment_providers": shipped_providers(
             settings.security.jwt_secret.get_secret_value().encode()),
     }
+    # Parking gates: plate reads become sessions, decisions, charges and barrier commands,
+    # per site in order; a blacklisted car alerts security through the bus (built below).
+    gate_flow = build_gate_flow(settings, sessions, gateway, dependencies["command_log"], clock,
+                                notify=lambda command: bus.handle(command))  # noqa: PLW0108
+    dependencies["parking_gate"] = gate_flow
     notices = build_notice_services(sessions, settings.data_dir)
     health.register("notifications", partial(notices_health, notices))
     dependencies |= notices.dependencies()
@@ -223,6 +236,10 @@ def bootstrap(settings: Settings, *, clock: Clock = utc_now,
                      queue_size=settings.access.queue_size)
     pipeline.observers.subscribe(doors.observe, *DoorFlow.KINDS)
     jobs["access.doors"] = doors.run
+    pipeline.observers.subscribe(gate_flow.observe, *GateFlow.KINDS)
+    jobs["parking.gate"] = gate_flow.run
+    for name, (every_s, step) in gate_steps(sessions, settings.parking).items():
+        jobs[name] = periodic(name, every_s, step, clock, health)
     jobs["access.retention"] = periodic("access.retention", 3600.0, AccessLogRetention(
         engine, settings.access.log_retention_days), clock, health)
     _schedule(jobs, bus, lambda: SqlUnitOfWork(sessions), clock, health, settings)

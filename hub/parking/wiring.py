@@ -1,0 +1,51 @@
+"""Builds the gate flow for the composition root (hub.bootstrap), from the registry's SQL
+directory, the device gateway and the bus."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from hub.domain.parking.events import ParkingChargePaid
+from hub.domain.parking.standing import LaneInfo, ParkingDirectory
+from hub.parking.commands import GateCommands
+from hub.parking.evidence import GateEvidence
+from hub.parking.flow import GateFlow, Handle
+from hub.parking.gate import Gate
+from hub.parking.lookups import LaneById, Lookups
+from hub.parking.reading import PlateImageReader
+from hub.ports import Clock, DeviceCommandLog, DeviceGateway
+from hub.settings import Settings
+from hub.store.parking_directory import SqlParkingDirectory, _lane
+from hub.store.parking_registry_tables import parking_lanes
+
+
+def sql_lane_by_id(sessions: async_sessionmaker[AsyncSession]) -> LaneById:
+    """A lane by id (a guard's manual open of a lane no read has passed yet)."""
+    async def lane(lane_id: int) -> LaneInfo | None:
+        async with sessions() as db:
+            row = (await db.execute(select(parking_lanes)
+                                    .where(parking_lanes.c.id == lane_id))).first()
+        return None if row is None else _lane(row)
+    return lane
+
+
+def build_gate_flow(settings: Settings, sessions: async_sessionmaker[AsyncSession],
+                    gateway: DeviceGateway | None, command_log: DeviceCommandLog | None,
+                    clock: Clock, *, notify: Handle | None = None,
+                    directory: ParkingDirectory | None = None,
+                    reader: PlateImageReader | None = None,
+                    evidence: GateEvidence | None = None) -> GateFlow:
+    lookups = Lookups(directory or SqlParkingDirectory(sessions), sessions,
+                      lane_by_id=sql_lane_by_id(sessions))
+    gate = Gate(sessions, lookups, GateCommands(gateway, command_log, clock), settings.parking,
+                clock)
+    return GateFlow(gate, clock, reader=reader, notify=notify,
+                    queue_size=settings.parking.queue_size, evidence=evidence)
+
+
+async def open_exit_when_paid(event: ParkingChargePaid, uow: object,
+                              parking_gate: GateFlow | None = None) -> None:
+    """Event handler: a paid session's car waiting at an exit is let out."""
+    if parking_gate is not None:
+        await parking_gate.on_charge_paid(event)
