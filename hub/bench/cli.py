@@ -107,6 +107,38 @@ def fault(
     typer.echo(json.dumps(result))
 
 
+@bench_app.command("gate")
+def gate(
+    events: Annotated[int, typer.Option(min=1, help="Measured plate reads.")] = 500,
+    lanes: Annotated[int, typer.Option(min=1, help="Entry lanes, a camera and gate each.")
+                     ] = 4,
+    rate: Annotated[float, typer.Option(
+        min=0.0, help="Background telemetry, messages/s from all meters.")] = 2000,
+    meters: Annotated[int, typer.Option(min=1, help="Meters publishing the background.")] = 50,
+    warmup: Annotated[int, typer.Option(min=1, help="Reads before the measured ones.")] = 20,
+    interval: Annotated[float, typer.Option(
+        min=0.005, help="Seconds between two reads (open loop: not waiting for barriers).")
+    ] = 0.05,
+    broker: Annotated[str | None, typer.Option(
+        help="mqtt://host:port of a broker to use instead of starting Mosquitto.")] = None,
+    database: Annotated[str | None, typer.Option(
+        help="SQLAlchemy URL of a server: a fresh database is created there, migrated and "
+        "dropped afterwards; default: SQLite in a temporary folder.")] = None,
+    publishers: Annotated[int, typer.Option(min=1, help="Publisher processes.")] = 2,
+) -> None:
+    """A camera's plate read (with its text) published to the broker until the barrier's
+    `open` reaches the simulated gate, under background telemetry: p50/p99."""
+    from hub.bench.gate import GatePlan, describe, run
+
+    logging.basicConfig(level=logging.ERROR)
+    plan = GatePlan(events=events, lanes=lanes, rate=rate, meters=meters, warmup=warmup,
+                    interval_s=interval, broker=broker, database=database,
+                    publishers=publishers)
+    result = asyncio.run(run(plan))
+    typer.echo(describe(result))
+    typer.echo(json.dumps(result))
+
+
 @bench_app.command("billing")
 def billing(
     units: Annotated[int, typer.Option(min=1, help="Units of the seeded community.")] = 10_000,
