@@ -56,6 +56,7 @@ from hub.leases import LeaseStore, lease_jobs
 from hub.notify.services import NoticeServices, build_notice_services, notices_health
 from hub.parking.allowlist import publisher_from
 from hub.parking.flow import GateFlow
+from hub.parking.offline import OfflineLogs
 from hub.parking.steps import gate_steps
 from hub.parking.wiring import build_gate_flow, open_exit_when_paid
 from hub.payments.sandbox import shipped_providers
@@ -238,6 +239,10 @@ def bootstrap(settings: Settings, *, clock: Clock = utc_now,
     jobs["access.doors"] = doors.run
     pipeline.observers.subscribe(gate_flow.observe, *GateFlow.KINDS)
     jobs["parking.gate"] = gate_flow.run
+    # What a gate did alone while the hub was away, recorded once it reports it.
+    offline = OfflineLogs(gate_flow, clock)
+    pipeline.observers.subscribe(offline.observe, *OfflineLogs.KINDS)
+    jobs["parking.offline"] = offline.run
     for name, (every_s, step) in gate_steps(sessions, settings.parking).items():
         jobs[name] = periodic(name, every_s, step, clock, health)
     jobs["access.retention"] = periodic("access.retention", 3600.0, AccessLogRetention(
