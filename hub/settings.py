@@ -245,6 +245,12 @@ class ParkingSettings(_Section):
     guard_confidence: float = Field(default=0.5, ge=0.0, le=1.0)  # below it: for a guard
     max_clock_skew_s: int = Field(default=600, ge=0, le=86_400)  # a camera behind the hub
     queue_size: int = Field(default=1000, ge=10, le=100_000)
+    # hub.parking.evidence: the plate reader's worker processes (0: no reader, reads without
+    # text are held for a guard), and the snapshots kept as evidence (longest side, quality).
+    reader_workers: int = Field(default=1, ge=0, le=16)
+    reader_timeout_s: float = Field(default=5.0, ge=0.5, le=60.0)
+    evidence_max_side: int = Field(default=1280, ge=320, le=4096)
+    evidence_quality: int = Field(default=75, ge=30, le=95)
 
     @model_validator(mode="after")
     def _guard_below_read(self) -> ParkingSettings:

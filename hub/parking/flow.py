@@ -23,6 +23,7 @@ from hub.domain.parking.events import ParkingChargePaid
 from hub.domain.parking.sessions import GateDecision, Verdict
 from hub.domain.parking.standing import Direction
 from hub.ingest.observers import Delivered, Published
+from hub.parking.evidence import GateEvidence
 from hub.parking.gate import Gate, Outcome, Read
 from hub.parking.reading import GateRead, PlateImageReader
 from hub.parking.staff import StaffDesk
@@ -39,8 +40,10 @@ class GateFlow:
     KINDS = (PlateRead, VehiclePassed)
 
     def __init__(self, gate: Gate, clock: Clock, *, reader: PlateImageReader | None = None,
-                 notify: Handle | None = None, queue_size: int = 1000) -> None:
+                 notify: Handle | None = None, queue_size: int = 1000,
+                 evidence: GateEvidence | None = None) -> None:
         self.gate = gate
+        self.evidence = evidence  # snapshots and plate crops kept with the decisions
         self._clock = clock
         self._reader = reader
         self._notify = notify
@@ -116,6 +119,8 @@ class GateFlow:
         read = await self.gate.prepare(source, plate, color, confidence, reasons)
         if read is None:
             return None
+        if self.evidence is not None:  # its snapshot_ref, or why its image was refused
+            await self.evidence.attach(read)
         lock = self.locks.setdefault(read.lane.site_id, asyncio.Lock())
         async with lock:
             outcome = await self.gate.decide(read)
