@@ -132,6 +132,8 @@ class Gate:
             await self.lookups.directory.standing(lane.site_id, normal, when.at)
         read = Read(source, lane, lots, normal, color_of(color), confidence, standing, when.at,
                     [*reasons, *when.reasons])
+        if when.doubtful:
+            read.review = when.reasons[0]
         if confidence is not None and confidence < self.settings.guard_confidence:
             read.review = f"read with confidence {confidence:.2f}: a guard should check it"
             read.reasons.append(read.review)
@@ -179,6 +181,9 @@ class Gate:
                 and is_repeat(inside.entry_at, read.at, self._window):
             return Outcome(None, ("a repeat of this car's entry: merged",),
                            session_id=inside.id)
+        if inside is not None and inside.entry_at is None and inside.exit_at is not None \
+                and inside.exit_at >= read.at:
+            return await self._late_entry(db, read, inside)  # still at the exit
         if inside is None:
             exited = await queries.exit_awaiting_entry(db, read.lot.lot_id, read.plate, read.at)
             if exited is not None:

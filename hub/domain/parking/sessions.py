@@ -179,12 +179,14 @@ class SessionViewer:
 class EventTime:
     at: datetime
     reasons: tuple[str, ...] = field(default=())
+    doubtful: bool = False  # far behind the hub: a guard should look at the stay
 
 
 def event_time(ts: datetime | None, received_at: datetime, max_skew: timedelta) -> EventTime:
     """When a read happened. A camera clock ahead of the hub cannot be right (nothing is
-    received before it happened): the hub's time is used. One behind by more than `max_skew`
-    is either a wrong clock or a read held back too long to trust: the hub's time too."""
+    received before it happened): the hub's time is used. A time behind the hub is kept (a
+    read held back by a gate or the broker while the hub was away happened then), but one
+    more than `max_skew` behind is either such a delay or a slow clock: kept, and doubtful."""
     if ts is None:
         return EventTime(received_at, ("the camera sent no time: the hub's time is used",))
     if ts > received_at:
@@ -193,8 +195,8 @@ def event_time(ts: datetime | None, received_at: datetime, max_skew: timedelta) 
         return EventTime(received_at, reasons)
     if received_at - ts > max_skew:
         behind = int((received_at - ts).total_seconds() // 60)
-        return EventTime(received_at, (f"camera time {behind} min behind the hub: the hub's "
-                                       "time is used",))
+        return EventTime(ts, (f"read received {behind} min after its camera time (a late "
+                              "delivery or a slow camera clock)",), doubtful=True)
     return EventTime(ts)
 
 

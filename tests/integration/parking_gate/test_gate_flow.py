@@ -181,3 +181,78 @@ async def test_read_without_text_and_no_reader_is_held(world: World) -> None:
     outcome = await world.enter(None, T0, image=b"\xff\xd8\xff")
     assert outcome.verdict is Verdict.HOLD and world.gateway.sent == []
     assert any("no plate reader" in r for r in outcome.reasons)
+
+
+class _Reading:
+    plate, color, confidence = "沪N12121", "blue", 0.93
+
+
+class _Reader:
+    def __init__(self) -> None:
+        self.images: list[bytes] = []
+
+    async def read(self, image: bytes) -> _Reading:
+        self.images.append(image)
+        return _Reading()
+
+
+async def test_a_read_without_text_is_read_from_its_snapshot(engine) -> None:  # type: ignore[no-untyped-def]
+    from hub.store.db import make_sessions
+    reader = _Reader()
+    world = await build_world(engine, make_sessions(engine), reader=reader)
+    outcome = await world.enter(None, T0, image=b"\xff\xd8\xffjpeg")
+    assert outcome.verdict is Verdict.OPEN and reader.images == [b"\xff\xd8\xffjpeg"]
+    assert any("read from the snapshot" in r for r in outcome.reasons)
+    (session,) = await world.all_sessions()
+    assert session.plate == "沪N12121"
+    # A weak read is read again; the reader's better reading is the car already inside.
+    weak = await world.enter("沪N9999Z", T0 + M, confidence=0.3, image=b"\xff\xd8\xffjpeg")
+    assert weak.verdict is Verdict.REFUSE and len(reader.images) == 2
+    assert "already inside" in weak.reasons[-1]
+
+
+async def test_an_exit_read_before_its_entry_is_charged_once_for_review(world: World) -> None:
+    leave = await world.leave("沪P50505", T0 + 120 * M)  # delivered first
+    late = await world.enter("沪P50505", T0, received_at=T0 + 121 * M)
+    assert leave.verdict is Verdict.AWAIT_PAYMENT and late.verdict is Verdict.HOLD
+    (session,) = await world.all_sessions()
+    assert session.entry_at is not None and session.needs_review
+    assert "entry read arrived after its exit" in (session.review_reason or "")
+    assert len(await world.charges()) == 1 and world.opened() == 0
+
+
+async def test_camera_clocks_that_disagree_never_make_a_stay_free(world: World) -> None:
+    # The exit camera runs 9 minutes slow: its exit read is timed before the entry read.
+    await world.enter("沪Q60606", T0)
+    leave = await world.leave("沪Q60606", T0 - 4 * M, received_at=T0 + 5 * M)
+    assert leave.verdict is Verdict.OPEN  # 5 minutes by the hub's clock: within free minutes
+    (session,) = await world.all_sessions()
+    assert session.needs_review and "camera clocks disagree" in (session.review_reason or "")
+    await world.enter("沪Q70707", T0)
+    late = await world.leave("沪Q70707", T0 - 4 * M, received_at=T0 + 95 * M)
+    assert late.verdict is Verdict.AWAIT_PAYMENT  # 95 minutes by the hub: 7.00 due
+    assert world.gateway.sent[-1].args["amount"] == "7.00"
+
+
+async def test_reads_reach_the_flow_through_its_queue_per_site(world: World) -> None:
+    import asyncio
+
+    from hub.domain.observations import DeviceKey, Envelope, PlateRead
+    from hub.domain.registry import Approval
+    from hub.ingest.observers import Delivered
+    from hub.ingest.registry_cache import DeviceInfo
+    camera = DeviceInfo(world.camera_in, world.site_id, "lakeside", "cam-in", "camera", None,
+                        Approval.ACTIVE, 300)
+    envelope = Envelope(DeviceKey("lakeside", "camera", "cam-in"), T0, T0, 1, "b1")
+    runner = asyncio.create_task(world.flow.run())
+    try:
+        await world.flow.observe(Delivered(camera, PlateRead(
+            envelope, "in-1", "in", "沪S80808", "blue", 0.97)))
+        for _ in range(200):
+            if world.flow.decided:
+                break
+            await asyncio.sleep(0.01)
+        await world.flow.gate.commands.drain()
+    finally:
+        runner.cancel()
+    assert world.flow.decided == 1 and world.opened("gate-in") == 1
