@@ -35,6 +35,7 @@ from hub.handlers import notices as notice_handlers
 from hub.handlers import notifications as notification_handlers
 from hub.handlers import ownership as ownership_handlers
 from hub.handlers import parking_gate as parking_gate_handlers
+from hub.handlers import parking_payments as parking_payment_handlers
 from hub.handlers import payments as payment_handlers
 from hub.handlers import tariffs as tariff_handlers
 from hub.handlers import work_orders as work_order_handlers
@@ -106,6 +107,7 @@ COMMAND_HANDLERS: dict[type, Callable[..., Any]] = {
     **payment_handlers.COMMAND_HANDLERS,
     **import_handlers.COMMAND_HANDLERS,
     **tariff_handlers.COMMAND_HANDLERS,
+    **parking_payment_handlers.COMMAND_HANDLERS,
     **ownership_handlers.COMMAND_HANDLERS,
     **access_handlers.COMMAND_HANDLERS,
     **parking_gate_handlers.COMMAND_HANDLERS,
@@ -198,6 +200,7 @@ def bootstrap(settings: Settings, *, clock: Clock = utc_now,
         "registry_changed": pipeline.registry_changed,
         "maintenance_templates": load_templates(),  # a bad template stops start-up
         "order_policy": shipped_policy(),
+        "pay_grace_minutes": settings.parking.pay_grace_minutes,  # parking payments
         "payment_providers": shipped_providers(
             settings.security.jwt_secret.get_secret_value().encode()),
     }

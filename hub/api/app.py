@@ -22,6 +22,7 @@ from hub.api.routers import maintenance as maintenance_routes
 from hub.api.routers import me as me_routes
 from hub.api.routers import notifications as notification_routes
 from hub.api.routers import ownership as ownership_routes
+from hub.api.routers import parking_payments as parking_payment_routes
 from hub.api.routers import payments as payment_routes
 from hub.api.routers import rules as rule_routes
 from hub.api.routers import tariffs as tariff_routes
@@ -40,7 +41,7 @@ ROUTERS = (health.router, auth.router, property.router, residents.router, staff.
            billing_routes.router, payment_routes.router,
            asset_routes.router, maintenance_routes.router,
            import_routes.router, ownership_routes.router, me_routes.router,
-           tariff_routes.router)
+           tariff_routes.router, parking_payment_routes.router)
 
 
 def create_app(settings: Settings, hub: Hub | None = None) -> FastAPI:

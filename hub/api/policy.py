@@ -244,6 +244,14 @@ POLICY: Final[dict[tuple[str, str], Allowed]] = {
     ("GET", "/api/v1/parking/tariffs/{tariff_id}"): frozenset({A, M, SEC, F}),
     ("POST", "/api/v1/parking/tariffs/{tariff_id}/versions"): frozenset({A, M}),
     ("POST", "/api/v1/parking/tariffs/{tariff_id}/quote"): frozenset({A, M, SEC, F}),
+    # Paying for parking: residents pay their household's sessions before the exit; guards
+    # (and the exit display's account) show the QR for the fee at the exit; the provider's
+    # signed callback needs no token.
+    ("POST", "/api/v1/me/parking/sessions/{session_id}/pay"): frozenset({R}),
+    ("GET", "/api/v1/me/parking/sessions/{session_id}/due"): frozenset({R}),
+    ("GET", "/api/v1/parking/sessions/{session_id}/due"): frozenset({A, M, SEC}),
+    ("POST", "/api/v1/parking/sessions/{session_id}/qr"): frozenset({A, M, SEC}),
+    ("POST", "/api/v1/parking/payments/callbacks/sandbox"): PUBLIC,
 }
 
 
