@@ -19,24 +19,30 @@ from hub.domain.parking.sessions import (
     present_key,
 )
 from hub.domain.parking.standing import Direction, Standing
-from tests.integration.parking_registry.seed import PLATE_A, PLATE_B, PLATE_RIVER
 
+# The plates of the registry's seed (tests/integration/parking_registry/seed.py).
+PLATE_A, PLATE_B, PLATE_RIVER = "沪A11111", "沪B22222", "苏E33333"
 ENTRY = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)
 
 
 async def seed_gate_sessions(hub: Hub, w: Any) -> None:
+    """After the registry's seed when there is one (its lots, lanes and vehicles); lots and
+    lanes are ids only to the gate's tables."""
+    def ident(name: str) -> int:
+        return int(getattr(w, name, 0) or 0)
+
     async with hub.sessions() as db, db.begin():
         for name, site, lot, lane, plate, vehicle, resident, standing in (
-                ("session_a", w.lakeside, w.lot_lakeside, w.lane_lakeside, PLATE_A,
-                 w.vehicle_a, w.alice, Standing.REGISTERED),
-                ("session_b", w.lakeside, w.lot_lakeside, w.lane_lakeside, PLATE_B,
-                 w.vehicle_b, w.bob, Standing.TEMPORARY),
-                ("session_river", w.riverside, w.lot_river, w.lane_river, PLATE_RIVER,
-                 w.vehicle_river, w.river_resident, Standing.REGISTERED)):
+                ("session_a", w.lakeside, ident("lot_lakeside"), ident("lane_lakeside"),
+                 PLATE_A, ident("vehicle_a"), w.alice, Standing.REGISTERED),
+                ("session_b", w.lakeside, ident("lot_lakeside"), ident("lane_lakeside"),
+                 PLATE_B, ident("vehicle_b"), w.bob, Standing.TEMPORARY),
+                ("session_river", w.riverside, ident("lot_river"), ident("lane_river"),
+                 PLATE_RIVER, ident("vehicle_river"), w.river_resident, Standing.REGISTERED)):
             session = ParkingSession(
                 site_id=site, lot_id=lot, plate=plate, standing=standing,
                 state=SessionState.INSIDE, updated_at=ENTRY, entry_at=ENTRY,
-                entry_lane_id=lane, vehicle_id=vehicle, plate_color="blue",
+                entry_lane_id=lane, vehicle_id=vehicle or None, plate_color="blue",
                 present_key=present_key(lot, plate))
             db.add(session)
             await db.flush()
