@@ -176,7 +176,8 @@ class Gate:
 
     async def _entry(self, db: AsyncSession, read: Read) -> Outcome:
         assert read.plate is not None and read.standing is not None
-        inside = await queries.present_session(db, read.lot.lot_id, read.plate)
+        inside, exited = await queries.entry_candidates(db, read.lane.site_id, read.lot.lot_id,
+                                                        read.plate, read.at)
         if inside is not None and inside.entry_lane_id == read.lane.lane_id \
                 and is_repeat(inside.entry_at, read.at, self._window):
             return Outcome(None, ("a repeat of this car's entry: merged",),
@@ -184,10 +185,8 @@ class Gate:
         if inside is not None and inside.entry_at is None and inside.exit_at is not None \
                 and inside.exit_at >= read.at:
             return await self._late_entry(db, read, inside)  # still at the exit
-        if inside is None:
-            exited = await queries.exit_awaiting_entry(db, read.lot.lot_id, read.plate, read.at)
-            if exited is not None:
-                return await self._late_entry(db, read, exited)
+        if inside is None and exited is not None:
+            return await self._late_entry(db, read, exited)
         loads = []
         if read.standing.standing in (Standing.TEMPORARY, *FREE_STANDINGS):
             counts = await queries.temporary_loads(db, [lot.lot_id for lot in read.lots])

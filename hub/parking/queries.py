@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.domain.parking.decisions import COUNTED_STANDINGS
@@ -50,16 +50,26 @@ async def temporary_loads(db: AsyncSession, lot_ids: Sequence[int]) -> dict[int,
     return counts
 
 
-async def exit_awaiting_entry(db: AsyncSession, lot_id: int, plate: str, at: datetime
-                              ) -> ParkingSession | None:
-    """A session opened by an exit with no entry, whose exit came after `at`: a late entry
-    read (out of order) belongs to it, and must not start a second stay."""
+async def entry_candidates(db: AsyncSession, site_id: int, lot_id: int, plate: str,
+                           at: datetime) -> tuple[ParkingSession | None, ParkingSession | None]:
+    """In one statement: the plate's present session in the lot (anti-passback), and a
+    session opened by an exit with no entry whose exit came after `at`: a late entry read
+    (out of order) belongs to it, and must not start a second stay."""
     found = await db.scalars(select(ParkingSession).where(
-        parking_sessions.c.lot_id == lot_id, parking_sessions.c.plate == plate,
-        parking_sessions.c.no_entry.is_(True), parking_sessions.c.entry_at.is_(None),
-        parking_sessions.c.exit_at >= at, parking_sessions.c.exit_at <= at + RECENT_EXIT,
-    ).order_by(parking_sessions.c.exit_at).limit(1))
-    return found.first()
+        parking_sessions.c.site_id == site_id, parking_sessions.c.plate == plate,
+        parking_sessions.c.lot_id == lot_id,
+        or_(parking_sessions.c.present_key == present_key(lot_id, plate),
+            and_(parking_sessions.c.no_entry.is_(True), parking_sessions.c.entry_at.is_(None),
+                 parking_sessions.c.exit_at >= at,
+                 parking_sessions.c.exit_at <= at + RECENT_EXIT))
+    ).order_by(parking_sessions.c.exit_at))
+    present = awaiting = None
+    for session in found:
+        if session.present_key is not None:
+            present = session
+        elif awaiting is None:
+            awaiting = session
+    return present, awaiting
 
 
 async def recent_exit(db: AsyncSession, lot_id: int, plates: Iterable[str], lane_id: int,
