@@ -21,6 +21,7 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
+from hub.devices.plates.decode import read_header
 from hub.devices.plates.errors import PlateImageRejected
 from hub.devices.plates.reader import PlateReading
 
@@ -99,14 +100,16 @@ class PlateReaderPool:
     async def _run(self, fn, image: bytes):  # type: ignore[no-untyped-def]
         if not isinstance(image, bytes | bytearray | memoryview):
             raise PlateImageRejected(f"not image bytes: {type(image).__name__}")
+        image = bytes(image)
+        read_header(image)  # empty, foreign or oversized: refused here, not shipped to a worker
         loop = asyncio.get_running_loop()
         pool = self._pool()
         try:
-            future = loop.run_in_executor(pool, fn, bytes(image))
+            future = loop.run_in_executor(pool, fn, image)
         except BrokenProcessPool:  # broken by an earlier read: rebuild and submit once more
             self._rebuild(pool, "broken")
             pool = self._pool()
-            future = loop.run_in_executor(pool, fn, bytes(image))
+            future = loop.run_in_executor(pool, fn, image)
         try:
             return await asyncio.wait_for(future, self.timeout_s)
         except BrokenProcessPool as err:

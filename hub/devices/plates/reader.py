@@ -28,8 +28,9 @@ from hub.devices.plates.classify import (
 from hub.devices.plates.decode import check_array, decode_image
 from hub.devices.plates.layout import LAYOUTS, NEW_ENERGY, STANDARD, Layout
 from hub.devices.plates.locate import Candidate, find_candidates
-from hub.devices.plates.rectify import character_channel, plate_color, rectify
+from hub.devices.plates.rectify import character_channel, plate_color, rectify, to_image
 from hub.devices.plates.segment import cells as cut_cells
+from hub.devices.plates.segment import outline
 from hub.domain.parking.plates import is_plate
 
 MIN_CONFIDENCE = 0.5
@@ -79,14 +80,17 @@ class PlateReader:
     def read_candidate(self, bgr: Array, candidate: Candidate
                        ) -> PlateReading | None:
         best: PlateReading | None = None
+        best_view: PlateView | None = None
         for view in plate_views(bgr, candidate.corners, candidate.color_hint):
-            reading = self._read_view(view, candidate.corners)
+            reading = self._read_view(view)
             if reading is not None and (best is None or reading.confidence > best.confidence):
-                best = reading
+                best, best_view = reading, view
+        if best is not None and best_view is not None:
+            # The evidence crop, cut again along the corners the characters corrected.
+            best.crop = rectify(bgr, best.corners, best_view.layout)
         return best
 
-    def _read_view(self, view: PlateView, corners: Array
-                   ) -> PlateReading | None:
+    def _read_view(self, view: PlateView) -> PlateReading | None:
         probs = self.classifier.probabilities(features(view.cells))
         text, confs = [], []
         for row, allowed in zip(probs, position_masks(view.layout.length), strict=True):
@@ -98,8 +102,8 @@ class PlateReader:
         plate_text = "".join(text)
         if not is_plate(plate_text):
             return None
-        return PlateReading(plate_text, view.color, min(confs), tuple(confs),
-                            corners.astype(np.float32), view.plate)
+        return PlateReading(plate_text, view.color, min(confs), tuple(confs), view.corners,
+                            view.plate)
 
 
 @dataclass(slots=True)
@@ -109,6 +113,7 @@ class PlateView:
     layout: Layout
     plate: Array
     cells: list[Array]
+    corners: Array  # the plate's outline in the image, as its characters place it
 
 
 def plate_views(bgr: Array, corners: Array,
@@ -125,9 +130,10 @@ def plate_views(bgr: Array, corners: Array,
     for layout in layouts:
         plate = probe if layout is STANDARD else rectify(bgr, corners, layout)
         view_color = "green" if layout is NEW_ENERGY else color
-        crops, _ = cut_cells(character_channel(plate, view_color), layout)
+        crops, columns, band = cut_cells(character_channel(plate, view_color), layout)
         if len(crops) == layout.length:
-            views.append(PlateView(view_color, layout, plate, crops))
+            refined = to_image(outline(layout, columns, band), corners, layout)
+            views.append(PlateView(view_color, layout, plate, crops, refined))
     return views
 
 

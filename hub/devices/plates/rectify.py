@@ -14,14 +14,27 @@ COLORS = ("blue", "yellow", "green", "white", "black")
 DARK_CHARACTERS = frozenset({"yellow", "green", "white"})
 
 
-def rectify(image: Array, corners: Array,
-            layout: Layout) -> Array:
+def rectify(image: Array, corners: Array, layout: Layout) -> Array:
     """The plate warped to its layout's canonical size (PX_PER_MM)."""
     w, h = layout.size_px
+    return cv2.warpPerspective(image, to_plate(corners, layout), (w, h),
+                               flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+def to_plate(corners: Array, layout: Layout) -> Array:
+    """The homography from the image to the rectified plate."""
+    w, h = layout.size_px
     target = np.array([[0, 0], [w - 1, 0], [w - 1, h - 1], [0, h - 1]], dtype=np.float32)
-    matrix = cv2.getPerspectiveTransform(corners.astype(np.float32), target)
-    return cv2.warpPerspective(image, matrix, (w, h), flags=cv2.INTER_LINEAR,
-                               borderMode=cv2.BORDER_REPLICATE)
+    matrix: Array = cv2.getPerspectiveTransform(corners.astype(np.float32), target)
+    return matrix
+
+
+def to_image(points: Array, corners: Array, layout: Layout) -> Array:
+    """Points of the rectified plate back in the image."""
+    inverse = np.linalg.inv(to_plate(corners, layout))
+    mapped: Array = cv2.perspectiveTransform(points.reshape(1, -1, 2).astype(np.float64),
+                                             inverse)[0].astype(np.float32)
+    return mapped
 
 
 def plate_color(plate: Array) -> str:
@@ -41,9 +54,13 @@ def plate_color(plate: Array) -> str:
         best = max(votes, key=lambda k: votes[k])
         if votes[best] > 0.5 * len(hues):
             return best
-    # Green new-energy plates fade to white at the top: weakly saturated green counts.
-    pale_green = ((hue >= 40) & (hue < 90) & (sat > 25) & (val > 60)).mean()
-    if pale_green > 0.35:
+    # Green new-energy plates fade to white at the top but are green at the bottom; a white
+    # plate under a greenish white balance is pale all over.
+    bottom = cv2.cvtColor(plate[h * 2 // 3: h - h // 10, w // 20: w - w // 20],
+                          cv2.COLOR_BGR2HSV).reshape(-1, 3).astype(np.int32)
+    greenish = (bottom[:, 0] >= 36) & (bottom[:, 0] < 95) & (bottom[:, 1] > 55) & (
+        bottom[:, 2] > 40)
+    if float(greenish.mean()) > 0.3:
         return "green"
     grey = val.astype(np.float32)
     threshold, _ = cv2.threshold(grey.astype(np.uint8).reshape(1, -1), 0, 255,
@@ -59,7 +76,8 @@ def character_channel(plate: Array, color: str) -> Array:
     channel = plate[:, :, 2] if color == "blue" else cv2.cvtColor(plate, cv2.COLOR_BGR2GRAY)
     if color in DARK_CHARACTERS:
         channel = 255 - channel
-    low, high = np.percentile(channel, (2, 98))
+    cumulative = np.cumsum(np.bincount(channel.ravel(), minlength=256))
+    low, high = (int(np.searchsorted(cumulative, q * cumulative[-1])) for q in (0.02, 0.98))
     if high - low < 1:
         return np.zeros_like(channel)
     stretched = (channel.astype(np.float32) - low) * (255.0 / (high - low))

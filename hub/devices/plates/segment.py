@@ -10,8 +10,8 @@ from hub.devices.plates.arrays import Array
 from hub.devices.plates.layout import CHAR_HEIGHT_MM, CHAR_TOP_MM, PX_PER_MM, Layout
 
 CELL_W, CELL_H = 24, 48  # what the classifier sees
-_SHIFTS = np.arange(-8, 9)
-_SCALES = (0.9, 0.94, 0.97, 1.0, 1.03, 1.06, 1.1)
+_SHIFTS = np.arange(-14, 15)
+_SCALES = (0.88, 0.91, 0.94, 0.97, 1.0, 1.03, 1.06, 1.09, 1.12)
 
 
 def ink(channel: Array) -> Array:
@@ -67,14 +67,15 @@ def fit_columns(mask: Array, band: tuple[int, int],
 
 
 def cells(channel: Array, layout: Layout
-          ) -> tuple[list[Array], list[tuple[int, int, int, int]]]:
-    """Each character cell of the bright-ink channel at CELL_W×CELL_H, and its box
-    (x0, y0, x1, y1) in the rectified plate."""
+          ) -> tuple[list[Array], list[tuple[int, int]], tuple[int, int]]:
+    """Each character cell of the bright-ink channel at CELL_W×CELL_H, with where the
+    characters were found in the rectified plate: (left, right) of each, and the row's
+    (top, bottom)."""
     mask = ink(channel)
     top, bottom = fit_rows(mask)
     columns = fit_columns(mask, (top, bottom), layout)
     h, w = channel.shape
-    crops, boxes = [], []
+    crops = []
     pad_y = 2
     for left, right in columns:
         x0, x1 = max(0, left - 1), min(w, right + 1)
@@ -83,5 +84,20 @@ def cells(channel: Array, layout: Layout
         if crop.size == 0:
             crop = np.zeros((CELL_H, CELL_W), np.uint8)
         crops.append(cv2.resize(crop, (CELL_W, CELL_H), interpolation=cv2.INTER_AREA))
-        boxes.append((x0, y0, x1, y1))
-    return crops, boxes
+    return crops, columns, (top, bottom)
+
+
+def outline(layout: Layout, columns: list[tuple[int, int]], band: tuple[int, int]) -> Array:
+    """The plate's outline in the rectified image (4×2, TL TR BR BL), moved and scaled as the
+    characters were found to be: corrects corners that were a few pixels off."""
+    first_mm, last_mm = layout.cells_mm[0], layout.cells_mm[-1]
+    nominal_left, nominal_right = first_mm[0] * PX_PER_MM, sum(last_mm) * PX_PER_MM
+    nominal_top = CHAR_TOP_MM * PX_PER_MM
+    nominal_bottom = (CHAR_TOP_MM + CHAR_HEIGHT_MM) * PX_PER_MM
+    sx = (columns[-1][1] - columns[0][0]) / (nominal_right - nominal_left)
+    sy = (band[1] - band[0]) / (nominal_bottom - nominal_top)
+    ox, oy = columns[0][0] - sx * nominal_left, band[0] - sy * nominal_top
+    w, h = layout.size_px
+    xs, ys = (ox, ox + sx * (w - 1)), (oy, oy + sy * (h - 1))
+    return np.array([[xs[0], ys[0]], [xs[1], ys[0]], [xs[1], ys[1]], [xs[0], ys[1]]],
+                    np.float32)
