@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import shutil
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -41,7 +42,6 @@ from hub.parking.flow import GateFlow
 from hub.parking.offline import OfflineLogs
 from hub.payments.sandbox import SIGNATURE_HEADER, SandboxProvider, sandbox_secret
 from hub.settings import Settings, load_settings
-from hub.store.migrate import upgrade_async
 from hub.store.parking_session_tables import parking_charges, parking_gate_decisions
 from simulators.mqtt.cameras import PlateCamera, Vehicles, pair_lanes
 from simulators.mqtt.device import Link
@@ -197,11 +197,12 @@ class Parking:
 
 
 @asynccontextmanager
-async def car_park(folder: Path, broker_url: str) -> AsyncIterator[Parking]:
+async def car_park(folder: Path, broker_url: str, migrated: Path) -> AsyncIterator[Parking]:
+    """`migrated`: an empty database at the schema's head, copied for this test."""
     run = uuid.uuid4().hex[:6]
     site_code = f"lakeside-{run}"
+    shutil.copyfile(migrated, folder / "hub.db")
     database = f"sqlite+aiosqlite:///{folder / 'hub.db'}"
-    await upgrade_async(database)
     settings = load_settings(
         None, mode="demo", data_dir=folder, log_level="WARNING", database={"url": database},
         mqtt={"url": broker_url, "client_id": f"e2e-parking-{run}",

@@ -46,9 +46,9 @@ def actions(commands: list[dict[str, Any]]) -> list[str]:
 
 
 async def test_every_kind_of_car_gets_its_barrier_commands_and_at_most_one_charge(
-        tmp_path: Path, broker_url: str) -> None:
+        tmp_path: Path, broker_url: str, migrated: Path) -> None:
     started = time.monotonic()
-    async with car_park(tmp_path, broker_url) as world:
+    async with car_park(tmp_path, broker_url, migrated) as world:
         await register(world, residents=[RESIDENT], monthly=[MONTHLY], in_grace=[IN_GRACE],
                        blacklisted=[BLACKLISTED])
 
@@ -112,8 +112,8 @@ async def test_every_kind_of_car_gets_its_barrier_commands_and_at_most_one_charg
                    "hub.bootstrap's build_gate_flow is not given SqlParkingDirectory(sessions, "
                    "SqlVisitorVehicles(engine)), so a visitor's car is a temporary one")
 async def test_a_visitor_parks_free_within_the_pass_and_the_host_pays_the_rest_in_the_app(
-        tmp_path: Path, broker_url: str) -> None:
-    async with car_park(tmp_path, broker_url) as world:
+        tmp_path: Path, broker_url: str, migrated: Path) -> None:
+    async with car_park(tmp_path, broker_url, migrated) as world:
         await visitor_pass(world, VISITOR, free_minutes=60)
         await visitor_pass(world, APP_PAYER, free_minutes=0)
         assert actions(await step(world, IN, VISITOR)) == ["open"]
@@ -147,8 +147,8 @@ async def cash(world: Parking, shown: dict[str, Any]) -> None:
 
 
 async def test_with_the_hub_stopped_gates_admit_registered_cars_and_report_when_it_returns(
-        tmp_path: Path, broker_url: str) -> None:
-    async with car_park(tmp_path, broker_url) as world:
+        tmp_path: Path, broker_url: str, migrated: Path) -> None:
+    async with car_park(tmp_path, broker_url, migrated) as world:
         await register(world, residents=[RESIDENT], monthly=[MONTHLY])
         entry = world.lanes[IN].gate
         await eventually(lambda: entry.allowlist is not None
