@@ -4,7 +4,7 @@ directory, the device gateway and the bus."""
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from hub.domain.parking.events import ParkingChargePaid
 from hub.domain.parking.standing import LaneInfo, ParkingDirectory
@@ -16,6 +16,7 @@ from hub.parking.lookups import LaneById, Lookups
 from hub.parking.reading import PlateImageReader
 from hub.ports import Clock, DeviceCommandLog, DeviceGateway
 from hub.settings import Settings
+from hub.store.access_visitors import SqlVisitorVehicles
 from hub.store.parking_directory import SqlParkingDirectory, _lane
 from hub.store.parking_registry_tables import parking_lanes
 
@@ -30,13 +31,21 @@ def sql_lane_by_id(sessions: async_sessionmaker[AsyncSession]) -> LaneById:
     return lane
 
 
+def sql_directory(sessions: async_sessionmaker[AsyncSession]) -> ParkingDirectory:
+    """The registry's directory, with access control's visitor passes (a plate a pass names
+    is a VISITOR) on the sessions' own engine."""
+    engine = sessions.kw.get("bind")
+    visitors = SqlVisitorVehicles(engine) if isinstance(engine, AsyncEngine) else None
+    return SqlParkingDirectory(sessions, visitors)
+
+
 def build_gate_flow(settings: Settings, sessions: async_sessionmaker[AsyncSession],
                     gateway: DeviceGateway | None, command_log: DeviceCommandLog | None,
                     clock: Clock, *, notify: Handle | None = None,
                     directory: ParkingDirectory | None = None,
                     reader: PlateImageReader | None = None,
                     evidence: GateEvidence | None = None) -> GateFlow:
-    lookups = Lookups(directory or SqlParkingDirectory(sessions), sessions,
+    lookups = Lookups(directory or sql_directory(sessions), sessions,
                       lane_by_id=sql_lane_by_id(sessions))
     gate = Gate(sessions, lookups, GateCommands(gateway, command_log, clock), settings.parking,
                 clock)
