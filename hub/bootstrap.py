@@ -36,6 +36,7 @@ from hub.handlers import notifications as notification_handlers
 from hub.handlers import ownership as ownership_handlers
 from hub.handlers import parking_gate as parking_gate_handlers
 from hub.handlers import parking_payments as parking_payment_handlers
+from hub.handlers import parking_registry as parking_registry_handlers
 from hub.handlers import payments as payment_handlers
 from hub.handlers import tariffs as tariff_handlers
 from hub.handlers import work_orders as work_order_handlers
@@ -107,6 +108,7 @@ COMMAND_HANDLERS: dict[type, Callable[..., Any]] = {
     **payment_handlers.COMMAND_HANDLERS,
     **import_handlers.COMMAND_HANDLERS,
     **tariff_handlers.COMMAND_HANDLERS,
+    **parking_registry_handlers.COMMAND_HANDLERS,
     **parking_payment_handlers.COMMAND_HANDLERS,
     **ownership_handlers.COMMAND_HANDLERS,
     **access_handlers.COMMAND_HANDLERS,
@@ -197,6 +199,9 @@ def bootstrap(settings: Settings, *, clock: Clock = utc_now,
         "command_log": SqlCommandLog(engine), "gateway": gateway,
         "access": AccessConfig.from_settings(settings),  # door codes' key, QR step
         "run_store": SqlBillingRuns(),  # billing runs: bulk reads and inserts
+        # Who a plate is, for the gate and for guards (visitor passes: the lead wires
+        # access control's VisitorVehicles here once it exists).
+        "parking_directory": SqlParkingDirectory(sessions),
         "registry_changed": pipeline.registry_changed,
         "maintenance_templates": load_templates(),  # a bad template stops start-up
         "order_policy": shipped_policy(),

@@ -20,8 +20,10 @@ from hub.api.routers import devices as device_routes
 from hub.api.routers import imports as import_routes
 from hub.api.routers import maintenance as maintenance_routes
 from hub.api.routers import me as me_routes
+from hub.api.routers import me_parking as me_parking_routes
 from hub.api.routers import notifications as notification_routes
 from hub.api.routers import ownership as ownership_routes
+from hub.api.routers import parking as parking_routes
 from hub.api.routers import parking_payments as parking_payment_routes
 from hub.api.routers import payments as payment_routes
 from hub.api.routers import rules as rule_routes
@@ -41,6 +43,7 @@ ROUTERS = (health.router, auth.router, property.router, residents.router, staff.
            billing_routes.router, payment_routes.router,
            asset_routes.router, maintenance_routes.router,
            import_routes.router, ownership_routes.router, me_routes.router,
+           parking_routes.router, me_parking_routes.router,
            tariff_routes.router, parking_payment_routes.router)
 
 

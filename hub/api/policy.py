@@ -244,6 +244,43 @@ POLICY: Final[dict[tuple[str, str], Allowed]] = {
     ("GET", "/api/v1/parking/tariffs/{tariff_id}"): frozenset({A, M, SEC, F}),
     ("POST", "/api/v1/parking/tariffs/{tariff_id}/versions"): frozenset({A, M}),
     ("POST", "/api/v1/parking/tariffs/{tariff_id}/quote"): frozenset({A, M, SEC, F}),
+    # Parking registry: managers configure lots, lanes, spaces and the plate lists; the
+    # service desk registers vehicles and issues monthly passes; guards read all of it and
+    # ask a plate's standing. Plates are location data: finance and maintenance read none.
+    ("GET", "/api/v1/parking/lots"): frozenset({A, M, SD, SEC}),
+    ("POST", "/api/v1/parking/lots"): frozenset({A, M}),
+    ("GET", "/api/v1/parking/lots/{lot_id}"): frozenset({A, M, SD, SEC}),
+    ("PATCH", "/api/v1/parking/lots/{lot_id}"): frozenset({A, M}),
+    ("DELETE", "/api/v1/parking/lots/{lot_id}"): frozenset({A, M}),
+    ("GET", "/api/v1/parking/lanes"): frozenset({A, M, SD, SEC}),
+    ("POST", "/api/v1/parking/lanes"): frozenset({A, M}),
+    ("GET", "/api/v1/parking/lanes/{lane_id}"): frozenset({A, M, SD, SEC}),
+    ("PATCH", "/api/v1/parking/lanes/{lane_id}"): frozenset({A, M}),
+    ("DELETE", "/api/v1/parking/lanes/{lane_id}"): frozenset({A, M}),
+    ("GET", "/api/v1/parking/spaces"): frozenset({A, M, SD, SEC}),
+    ("POST", "/api/v1/parking/spaces"): frozenset({A, M}),
+    ("GET", "/api/v1/parking/spaces/{space_id}"): frozenset({A, M, SD, SEC}),
+    ("PATCH", "/api/v1/parking/spaces/{space_id}"): frozenset({A, M}),
+    ("DELETE", "/api/v1/parking/spaces/{space_id}"): frozenset({A, M}),
+    ("GET", "/api/v1/parking/vehicles"): frozenset({A, M, SD, SEC}),
+    ("POST", "/api/v1/parking/vehicles"): frozenset({A, M, SD}),
+    ("GET", "/api/v1/parking/vehicles/{vehicle_id}"): frozenset({A, M, SD, SEC}),
+    ("PATCH", "/api/v1/parking/vehicles/{vehicle_id}"): frozenset({A, M, SD}),
+    ("DELETE", "/api/v1/parking/vehicles/{vehicle_id}"): frozenset({A, M, SD}),
+    ("GET", "/api/v1/parking/passes"): frozenset({A, M, SD, SEC}),
+    ("POST", "/api/v1/parking/passes"): frozenset({A, M, SD}),
+    ("GET", "/api/v1/parking/passes/{monthly_pass_id}"): frozenset({A, M, SD, SEC}),
+    ("PATCH", "/api/v1/parking/passes/{monthly_pass_id}"): frozenset({A, M, SD}),
+    ("DELETE", "/api/v1/parking/passes/{monthly_pass_id}"): frozenset({A, M, SD}),
+    ("GET", "/api/v1/parking/lists"): frozenset({A, M, SD, SEC}),
+    ("POST", "/api/v1/parking/lists"): frozenset({A, M}),
+    ("GET", "/api/v1/parking/lists/{list_entry_id}"): frozenset({A, M, SD, SEC}),
+    ("PATCH", "/api/v1/parking/lists/{list_entry_id}"): frozenset({A, M}),
+    ("DELETE", "/api/v1/parking/lists/{list_entry_id}"): frozenset({A, M}),
+    ("GET", "/api/v1/parking/standing"): frozenset({A, M, SD, SEC}),
+    # Residents: their household's vehicles and those vehicles' monthly passes.
+    ("GET", "/api/v1/me/vehicles"): frozenset({R}),
+    ("GET", "/api/v1/me/passes"): frozenset({R}),
     # Paying for parking: residents pay their household's sessions before the exit; guards
     # (and the exit display's account) show the QR for the fee at the exit; the provider's
     # signed callback needs no token.

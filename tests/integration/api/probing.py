@@ -62,6 +62,9 @@ def own_ids(w: World) -> dict[str, int]:
             "bill_id": w.bill_a, "payment_id": w.payment_a, "fee_item_id": w.fee_lakeside,
             "order_id": w.order_alice, "tariff_id": w.tariff_lakeside,
             "announcement_id": w.ann_b1, "notification_id": w.note_alice,
+            "lot_id": w.lot_lakeside, "lane_id": w.lane_lakeside, "space_id": w.space_a,
+            "vehicle_id": w.vehicle_a, "monthly_pass_id": w.monthly_pass_a,
+            "list_entry_id": w.list_entry_lakeside,
             "complaint_id": w.complaint_a, "photo_no": 1}
 
 
@@ -170,10 +173,37 @@ def bodies(w: World, ids: Mapping[str, int], username: str) -> dict[Route, dict[
             "resident_id": ids["resident_id"], "relation": "family", "moved_in": "2024-01-01"},
         ("POST", "/api/v1/units/{unit_id}/move-out"): {
             "resident_ids": [ids["resident_id"]], "moved_out": "2099-01-01"},
+        ("POST", "/api/v1/parking/lots"): {"site_id": ids["site_id"], "code": f"lot-{username}",
+                                           "name": "地下二层 B2", "temporary_capacity": 5},
+        ("PATCH", "/api/v1/parking/lots/{lot_id}"): {"temporary_capacity": 25},
+        ("POST", "/api/v1/parking/lanes"): {
+            "lot_id": ids["lot_id"], "code": f"in-{username}", "direction": "in",
+            "camera_device_id": w.camera_lakeside, "barrier_device_id": w.gate_lakeside},
+        ("PATCH", "/api/v1/parking/lanes/{lane_id}"): {"plate_colors": ["blue", "green"]},
+        ("POST", "/api/v1/parking/spaces"): {"lot_id": ids["lot_id"], "code": f"P-{username}",
+                                             "kind": "public"},
+        ("PATCH", "/api/v1/parking/spaces/{space_id}"): {"code": "B1-A1"},
+        ("POST", "/api/v1/parking/vehicles"): {"unit_id": ids["unit_id"],
+                                               "plate": _plate_of(username)},
+        ("PATCH", "/api/v1/parking/vehicles/{vehicle_id}"): {"note": "white Model Y"},
+        ("POST", "/api/v1/parking/passes"): {"site_id": ids["site_id"],
+                                             "plate": _plate_of(username),
+                                             "valid_from": "2026-12-01",
+                                             "valid_to": "2026-12-31"},
+        ("PATCH", "/api/v1/parking/passes/{monthly_pass_id}"): {"grace_days": 5},
+        ("POST", "/api/v1/parking/lists"): {"site_id": ids["site_id"], "list": "white",
+                                            "plate": _plate_of(username),
+                                            "reason": "业委会 owners' committee"},
+        ("PATCH", "/api/v1/parking/lists/{list_entry_id}"): {"reason": "unpaid fees"},
         ("POST", "/api/v1/maintenance/plans/for-category"): {
             "site_id": ids["site_id"], "category": "elevator", "template": "half-yearly",
             "first_due": "2027-06-01T09:00:00+08:00"},
     }
+
+
+def _plate_of(username: str) -> str:
+    """A plate of the caller's own, so that one caller's new vehicle is no other's."""
+    return f"沪D{sum(map(ord, username)) % 100000:05d}"
 
 
 async def call(client: httpx.AsyncClient, route: Route, url: str, headers: Mapping[str, str],

@@ -27,9 +27,11 @@ NOWHERE = 2_000_000_000  # an id no table holds: what "does not exist" looks lik
 # What household B and riverside own, as text that must never reach alice.
 B_AND_RIVERSIDE_TEXT = ("李娜", "13700001111", "1111", BOB_ID, BOB_ID[:4] + "*", "1-0302",
                         "王芳", "13600002222", "r-0301", "Riverside", "River 1", "Building 2",
+                        "沪B22222", "苏E33333",  # B's and riverside's cars
                         "2-0301", "river-manager", '"bob"')
 # What lakeside owns, as text that must never reach riverside's manager.
 LAKESIDE_TEXT = ("张伟", "张小明", "李娜", "13812345678", "13700001111", ALICE_ID, BOB_ID,
+                 "沪A11111", "沪B22222",  # A's and B's cars
                  "1-0301", "1-0302", "2-0301", "Lakeside", "Building 1", '"alice"', "finance")
 
 
@@ -63,6 +65,10 @@ async def _foreign_to_alice(api: Api) -> dict[str, list[int]]:
         "tariff_id": [w.tariff_river],
         "announcement_id": [w.ann_b2, w.ann_river],
         "notification_id": [w.note_bob, w.note_river_manager],
+        "lot_id": [w.lot_river], "lane_id": [w.lane_river],
+        "space_id": [w.space_b, w.space_river], "vehicle_id": [w.vehicle_b, w.vehicle_river],
+        "monthly_pass_id": [w.monthly_pass_b, w.monthly_pass_river],
+        "list_entry_id": [w.list_entry_river],
         "complaint_id": [w.complaint_b, w.complaint_river],
         "photo_no": [5],
     }
@@ -87,6 +93,10 @@ def _foreign_to_riverside(w: World) -> dict[str, list[int]]:
         "tariff_id": [w.tariff_lakeside],
         "announcement_id": [w.ann_lakeside, w.ann_b1, w.ann_b2],
         "notification_id": [w.note_alice, w.note_bob],
+        "lot_id": [w.lot_lakeside], "lane_id": [w.lane_lakeside],
+        "space_id": [w.space_a, w.space_b], "vehicle_id": [w.vehicle_a, w.vehicle_b],
+        "monthly_pass_id": [w.monthly_pass_a, w.monthly_pass_b],
+        "list_entry_id": [w.list_entry_lakeside],
         "complaint_id": [w.complaint_a, w.complaint_b],
         "photo_no": [5],
     }
@@ -103,6 +113,9 @@ async def _river_ids(api: Api) -> dict[str, int]:
             "fee_item_id": w.fee_river,
             "order_id": w.order_river, "tariff_id": w.tariff_river,
             "announcement_id": w.ann_river, "notification_id": w.note_river_manager,
+            "lot_id": w.lot_river, "lane_id": w.lane_river, "space_id": w.space_river,
+            "vehicle_id": w.vehicle_river, "monthly_pass_id": w.monthly_pass_river,
+            "list_entry_id": w.list_entry_river,
             "complaint_id": w.complaint_river, "photo_no": 1}
 
 

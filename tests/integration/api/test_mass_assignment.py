@@ -137,6 +137,28 @@ CASES: dict[str, tuple[str, Case]] = {
         "POST", f"/api/v1/parking/tariffs/{w.tariff_lakeside}/quote", {
             "entry": "2026-11-27T09:00:00+08:00", "exit": "2026-11-27T11:40:00+08:00",
             "total": "0.00"})),
+    "id of a new lot": ("body.id", lambda w: (
+        "POST", "/api/v1/parking/lots", {"site_id": w.lakeside, "code": "b2",
+                                         "name": "B2", "id": w.lot_river})),
+    "site of a lane": ("body.site_id", lambda w: (
+        "PATCH", f"/api/v1/parking/lanes/{w.lane_lakeside}", {"code": "north-gate-in",
+                                                             "site_id": w.riverside})),
+    "site of a vehicle": ("body.site_id", lambda w: (
+        "PATCH", f"/api/v1/parking/vehicles/{w.vehicle_a}", {"note": "red",
+                                                            "site_id": w.riverside})),
+    "status of a new vehicle": ("body.status", lambda w: (
+        "POST", "/api/v1/parking/vehicles", {"unit_id": w.unit_b, "plate": "沪F12345",
+                                             "status": "approved"})),
+    "plate of a pass": ("body.plate", lambda w: (
+        "PATCH", f"/api/v1/parking/passes/{w.monthly_pass_a}", {"grace_days": 4,
+                                                               "plate": "沪B22222"})),
+    "amount of a new pass": ("body.amount", lambda w: (
+        "POST", "/api/v1/parking/passes", {"site_id": w.lakeside, "plate": "沪F54321",
+                                           "valid_from": "2026-12-01",
+                                           "valid_to": "2026-12-31", "amount": "0.00"})),
+    "list of an entry": ("body.list", lambda w: (
+        "PATCH", f"/api/v1/parking/lists/{w.list_entry_lakeside}", {"reason": "fees",
+                                                                   "list": "white"})),
     "status of a new work order": ("body.status", lambda w: (
         "POST", "/api/v1/work-orders", {"site_id": w.lakeside, "title": "Lamp out",
                                         "category": "lighting", "status": "closed"})),

@@ -46,6 +46,11 @@ def _ids_by_param(w: World) -> dict[str, list[int]]:
             "bill_id": [w.bill_a, w.bill_b, w.bill_c, w.bill_river],
             "payment_id": [w.payment_a, w.payment_b, w.payment_river],
             "fee_item_id": [w.fee_lakeside, w.fee_river],
+            "lot_id": [w.lot_lakeside, w.lot_river], "lane_id": [w.lane_lakeside, w.lane_river],
+            "space_id": [w.space_a, w.space_b, w.space_river],
+            "vehicle_id": [w.vehicle_a, w.vehicle_b, w.vehicle_river],
+            "monthly_pass_id": [w.monthly_pass_a, w.monthly_pass_b, w.monthly_pass_river],
+            "list_entry_id": [w.list_entry_lakeside, w.list_entry_river],
             "tariff_id": [w.tariff_lakeside, w.tariff_river]}
 
 

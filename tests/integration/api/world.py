@@ -20,6 +20,7 @@ from hub.domain.residents import Relation
 from hub.store.device_tables import devices
 from tests.integration.billing.seed import seed_billing
 from tests.integration.notices.seed import seed_notices
+from tests.integration.parking_registry.seed import seed_parking_registry
 from tests.integration.work_orders.seed import seed_work_orders
 
 PASSWORD = "correct-horse-battery"  # every account in the world shares it
@@ -85,6 +86,24 @@ class World:
     payment_river: int = 0
     tariff_lakeside: int = 0  # parking: a visitors' tariff per site
     tariff_river: int = 0
+    camera_lakeside: int = 0  # parking registry: per site a lot, an entry lane, a black-list
+    camera_river: int = 0  # entry; per household (A, B, riverside's) a space, a vehicle, a pass
+    gate_river: int = 0
+    lot_lakeside: int = 0
+    lot_river: int = 0
+    lane_lakeside: int = 0
+    lane_river: int = 0
+    list_entry_lakeside: int = 0
+    list_entry_river: int = 0
+    space_a: int = 0
+    space_b: int = 0
+    space_river: int = 0
+    vehicle_a: int = 0
+    vehicle_b: int = 0
+    vehicle_river: int = 0
+    monthly_pass_a: int = 0
+    monthly_pass_b: int = 0
+    monthly_pass_river: int = 0
     accounts: dict[str, int] = field(default_factory=dict)
     tokens: dict[str, str] = field(default_factory=dict)
     refresh_tokens: dict[str, str] = field(default_factory=dict)
@@ -174,6 +193,7 @@ async def build(hub: Hub) -> World:
     await seed_notices(hub, w)
     await seed_billing(hub, w)
     await _tariffs(hub, w)
+    await seed_parking_registry(hub, w)
     for username in w.accounts:
         tokens = await bus.handle(c.Login(username, PASSWORD))
         w.tokens[username] = tokens.access_token
