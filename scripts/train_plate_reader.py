@@ -84,7 +84,7 @@ def scene_samples(seed: int, count: int) -> Samples:
     cells: list[NDArray[np.uint8]] = []
     labels: list[int] = []
     for i in range(count):
-        difficulty = "hard" if i % 2 else "clean"
+        difficulty = "clean" if i % 3 == 0 else "hard"  # hard cells are the scarce ones
         n = int(rng.choice([0, 1, 1, 1, 2]))
         specs = [even_plate(rng) for _ in range(n)]
         scene = render_scene(rng, specs, difficulty=difficulty)

@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
-from hub.devices.plates.reader import PlateReading, read_plates
+from hub.devices.plates.reader import MIN_CONFIDENCE, PlateReading, read_plates
 from hub.devices.plates.render import PlateSpec, encode_jpeg
 from hub.devices.plates.scene import render_scene
 from hub.domain.parking.plates import normalise_plate
@@ -43,7 +43,7 @@ def test_reads_every_colour_length_and_ending(text: str, color: str) -> None:
     assert (reading.text, reading.color) == (text, color)
     assert normalise_plate(reading.text) == reading.text
     assert len(reading.char_confidences) == len(text)
-    assert reading.confidence == min(reading.char_confidences) >= 0.5
+    assert reading.confidence == min(reading.char_confidences) >= MIN_CONFIDENCE
     # Corners within a fifth of the plate's height of the true outline.
     height = float(np.linalg.norm(plates[0].corners[3] - plates[0].corners[0]))
     assert float(np.abs(reading.corners - plates[0].corners).max()) < 0.2 * height + 2

@@ -279,33 +279,59 @@ def _centres_mm(layout: Layout) -> Array:
     return np.array([left + width / 2 for left, width in layout.cells_mm])
 
 
+def _positions(cx: Array, layout: Layout) -> list[int] | None:
+    """Which layout position each character of a row is: walking the row, each step is one
+    position on (a pitch, or the wide gap after the second), or two or three where a
+    character was lost (glare, a broken stroke); the scale follows the steps, since the far
+    end of a turned plate is smaller. Of the start positions that fit, the one ending at the
+    plate's last character wins a near tie (a row seen only after the gap fits anywhere)."""
+    mm = _centres_mm(layout)
+    n = len(mm)
+    steps = np.diff(cx)
+    pitch_mm = float(mm[3] - mm[2])
+    pitch_px = float(np.percentile(steps, 30))
+    fits: list[tuple[float, int, list[int]]] = []
+    for start in range(n - 1):
+        scale = pitch_px / pitch_mm
+        j, positions, error = start, [start], 0.0
+        for step in steps.tolist():
+            options = [(abs(step - scale * (mm[j + a] - mm[j])) / (scale * pitch_mm), a)
+                       for a in (1, 2, 3) if j + a < n]
+            if not options:
+                break
+            miss, advance = min(options)
+            if miss > 0.3:
+                break
+            scale = 0.6 * scale + 0.4 * step / float(mm[j + advance] - mm[j])
+            error += miss + 0.15 * (advance - 1)
+            j += advance
+            positions.append(j)
+        else:
+            fits.append((error, start, positions))
+    if not fits:
+        return None
+    least = min(f[0] for f in fits)
+    near = [f for f in fits if f[0] <= least + 0.15]
+    ending = [f for f in near if f[2][-1] == n - 1]
+    return min(ending or near)[2]
+
+
 def _plate_corners(row: Array, layout: Layout) -> Array | None:
     """The plate's outline from a row of character boxes, placed in the layout."""
-    m = len(row)
-    n = layout.length
     cx = row[:, 0] + row[:, 2] / 2
-    steps = np.diff(cx)
-    pitch = float(np.median(steps))
-    gaps = np.nonzero(steps > 1.22 * pitch)[0]
-    if len(gaps) > 1:
+    positions = _positions(cx, layout)
+    if positions is None:
         return None
-    if len(gaps) == 1:
-        first = 1 - int(gaps[0])  # the character before the gap is position 1
-    else:
-        first = n - m  # no gap seen: the row ends at the plate's last character
-        if first < 2:  # a full row without the gap is not a GA 36 plate
-            return None
-    if first < 0 or first + m > n:
-        return None
-    mm_x = _centres_mm(layout)[first:first + m]
-    src = np.concatenate([np.stack([mm_x, np.full(m, CHAR_TOP_MM)], axis=1),
-                          np.stack([mm_x, np.full(m, CHAR_TOP_MM + CHAR_HEIGHT_MM)], axis=1)])
-    dst = np.concatenate([np.stack([cx, row[:, 1]], axis=1),
-                          np.stack([cx, row[:, 1] + row[:, 3]], axis=1)])
+    mm_x = _centres_mm(layout)[positions]
     # The first and the last character's top and bottom: four points, one homography.
-    pick = [0, m - 1, 2 * m - 1, m]
-    matrix = cv2.getPerspectiveTransform(src[pick].astype(np.float32),
-                                         dst[pick].astype(np.float32))
+    first, last = 0, len(row) - 1
+    src = np.array([[mm_x[first], CHAR_TOP_MM], [mm_x[last], CHAR_TOP_MM],
+                    [mm_x[last], CHAR_TOP_MM + CHAR_HEIGHT_MM],
+                    [mm_x[first], CHAR_TOP_MM + CHAR_HEIGHT_MM]], np.float32)
+    dst = np.array([[cx[first], row[first, 1]], [cx[last], row[last, 1]],
+                    [cx[last], row[last, 1] + row[last, 3]],
+                    [cx[first], row[first, 1] + row[first, 3]]], np.float32)
+    matrix = cv2.getPerspectiveTransform(src, dst)
     outline = np.array([[[0, 0], [layout.width_mm, 0], [layout.width_mm, PLATE_HEIGHT_MM],
                          [0, PLATE_HEIGHT_MM]]], np.float64)
     corners: Array = cv2.perspectiveTransform(outline, matrix)[0].astype(np.float32)

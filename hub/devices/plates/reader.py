@@ -4,8 +4,10 @@
     for r in readings: print(r.text, r.color, r.confidence)
 
 A reading's confidence is the least confident of its characters (a plate is only as right
-as its worst character); readings under MIN_CONFIDENCE are not returned, which is what keeps
-plate-less snapshots from producing plates.
+as its worst character). What keeps signs, grilles and banners from being read as plates is
+the JUNK class (any cell more likely junk than not rejects the candidate) and the grammar;
+readings under MIN_CONFIDENCE are dropped too. The caller sets its own, higher thresholds
+(read, or flag for a guard) on the confidence returned.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from hub.devices.plates.segment import cells as cut_cells
 from hub.devices.plates.segment import outline
 from hub.domain.parking.plates import is_plate
 
-MIN_CONFIDENCE = 0.5
+MIN_CONFIDENCE = 0.3
 OVERLAP = 0.3  # two readings whose boxes overlap more than this are one plate
 
 
