@@ -109,7 +109,7 @@ def fault(
 
 @bench_app.command("gate")
 def gate(
-    events: Annotated[int, typer.Option(min=1, help="Measured plate reads.")] = 500,
+    events: Annotated[int, typer.Option(min=1, help="Measured plate reads.")] = 300,
     lanes: Annotated[int, typer.Option(min=1, help="Entry lanes, a camera and gate each.")
                      ] = 4,
     rate: Annotated[float, typer.Option(
@@ -118,7 +118,7 @@ def gate(
     warmup: Annotated[int, typer.Option(min=1, help="Reads before the measured ones.")] = 20,
     interval: Annotated[float, typer.Option(
         min=0.005, help="Seconds between two reads (open loop: not waiting for barriers).")
-    ] = 0.05,
+    ] = 0.1,
     broker: Annotated[str | None, typer.Option(
         help="mqtt://host:port of a broker to use instead of starting Mosquitto.")] = None,
     database: Annotated[str | None, typer.Option(
