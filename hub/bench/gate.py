@@ -171,8 +171,9 @@ async def _measure(plan: GatePlan, hub: Hub, url: str, run_id: str, meters: list
         background.cancel()
         await asyncio.gather(background, return_exceptions=True)
     if result["warmup_missing"] == plan.warmup:
-        raise RuntimeError("no read of the warm-up opened its barrier: is the gate flow wired "
-                           "(hub.parking.flow.GateFlow observing PlateRead)?")
+        raise RuntimeError(f"no read of the warm-up opened its barrier within "
+                           f"{SEEN_WITHIN_S:.0f} s: is the gate flow wired (parking.gate), or "
+                           "is the hub that far behind its background?")
     window = sustained(stamps.stamps, result["measured_from"], result["measured_to"], 2**62)
     ordered = sorted(result["latencies_ms"])
     return {
