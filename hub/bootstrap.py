@@ -57,6 +57,7 @@ from hub.ingest.pipeline import IngestPipeline
 from hub.leases import LeaseStore, lease_jobs
 from hub.notify.services import NoticeServices, build_notice_services, notices_health
 from hub.parking.allowlist import publisher_from
+from hub.parking.evidence import GateEvidence, evidence_from, evidence_retention
 from hub.parking.flow import GateFlow
 from hub.parking.offline import OfflineLogs
 from hub.parking.steps import gate_steps
@@ -155,11 +156,15 @@ class Hub:
     # Announcements, notifications, complaints: live feed broker, providers, photo store.
     notices: NoticeServices
     rules: RulesRunner | None = None  # None: disabled, or no rules folder
+    # The gate's plate reader (worker processes) and the snapshots and crops it keeps.
+    plate_evidence: GateEvidence | None = None
 
     def uow(self) -> UnitOfWork:
         return SqlUnitOfWork(self.sessions)
 
     async def close(self) -> None:
+        if self.plate_evidence is not None:
+            await self.plate_evidence.aclose()
         await self.engine.dispose()
 
 
@@ -211,8 +216,12 @@ def bootstrap(settings: Settings, *, clock: Clock = utc_now,
     }
     # Parking gates: plate reads become sessions, decisions, charges and barrier commands,
     # per site in order; a blacklisted car alerts security through the bus (built below).
+    # Reads without text are read from their snapshot in worker processes; the snapshot and
+    # the plate crop are kept as the decision's evidence (hub.parking.evidence).
+    evidence = evidence_from(settings)
     gate_flow = build_gate_flow(settings, sessions, gateway, dependencies["command_log"], clock,
-                                notify=lambda command: bus.handle(command))  # noqa: PLW0108
+                                notify=lambda command: bus.handle(command),  # noqa: PLW0108
+                                reader=evidence.reader, evidence=evidence)
     dependencies["parking_gate"] = gate_flow
     notices = build_notice_services(sessions, settings.data_dir)
     health.register("notifications", partial(notices_health, notices))
@@ -247,6 +256,8 @@ def bootstrap(settings: Settings, *, clock: Clock = utc_now,
     jobs["access.doors"] = doors.run
     pipeline.observers.subscribe(gate_flow.observe, *GateFlow.KINDS)
     jobs["parking.gate"] = gate_flow.run
+    jobs["parking.evidence.retention"] = periodic(
+        "parking.evidence.retention", *evidence_retention(sessions, evidence), clock, health)
     # What a gate did alone while the hub was away, recorded once it reports it.
     offline = OfflineLogs(gate_flow, clock)
     pipeline.observers.subscribe(offline.observe, *OfflineLogs.KINDS)
@@ -260,10 +271,10 @@ def bootstrap(settings: Settings, *, clock: Clock = utc_now,
     jobs["notifications.deferred"] = periodic("notifications.deferred", 60.0,
                                               notices.notifier.send_deferred, clock, health)
     # With several workers on one database, these run in the one holding their lease.
-    lease_jobs(jobs, (*SINGLETON_JOBS, "parking.allowlist"), LeaseStore(engine),
-               settings.mqtt.client_id, health, clock)
+    lease_jobs(jobs, (*SINGLETON_JOBS, "parking.allowlist", "parking.evidence.retention"),
+               LeaseStore(engine), settings.mqtt.client_id, health, clock)
     return Hub(settings, engine, sessions, bus, tokens, vault, clock, health, pipeline, gateway,
-               jobs, inputs, rules=rules, notices=notices)
+               jobs, inputs, rules=rules, notices=notices, plate_evidence=evidence)
 
 
 def _schedule(jobs: dict[str, Job], bus: MessageBus, uow_factory: Callable[[], UnitOfWork],

@@ -24,6 +24,7 @@ from hub.api.routers import me_parking as me_parking_routes
 from hub.api.routers import notifications as notification_routes
 from hub.api.routers import ownership as ownership_routes
 from hub.api.routers import parking as parking_routes
+from hub.api.routers import parking_evidence as parking_evidence_routes
 from hub.api.routers import parking_payments as parking_payment_routes
 from hub.api.routers import payments as payment_routes
 from hub.api.routers import rules as rule_routes
@@ -39,7 +40,7 @@ ADDRESS_ATTEMPTS_FACTOR = 5
 ROUTERS = (health.router, auth.router, property.router, residents.router, staff.router,
            telemetry_routes.router, device_routes.router, announcement_routes.router,
            notification_routes.router, complaint_routes.router, rule_routes.router,
-           work_order_routes.router,
+           work_order_routes.router, parking_evidence_routes.router,
            billing_routes.router, payment_routes.router,
            asset_routes.router, maintenance_routes.router,
            import_routes.router, ownership_routes.router, me_routes.router,

@@ -244,6 +244,9 @@ POLICY: Final[dict[tuple[str, str], Allowed]] = {
     ("GET", "/api/v1/parking/tariffs/{tariff_id}"): frozenset({A, M, SEC, F}),
     ("POST", "/api/v1/parking/tariffs/{tariff_id}/versions"): frozenset({A, M}),
     ("POST", "/api/v1/parking/tariffs/{tariff_id}/quote"): frozenset({A, M, SEC, F}),
+    # The pictures behind a gate decision (location data): the site's security and managers.
+    ("GET", "/api/v1/parking/decisions/{decision_id}/snapshot"): frozenset({A, M, SEC}),
+    ("GET", "/api/v1/parking/decisions/{decision_id}/crop"): frozenset({A, M, SEC}),
     # Parking registry: managers configure lots, lanes, spaces and the plate lists; the
     # service desk registers vehicles and issues monthly passes; guards read all of it and
     # ask a plate's standing. Plates are location data: finance and maintenance read none.

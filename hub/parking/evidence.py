@@ -212,12 +212,14 @@ class GateEvidence:
         """Before the decision is stored: name its snapshot (and crop) and have them written;
         a refused payload adds its reason instead."""
         image = read.source.image
-        if not image:
+        if image is None:
             return
         key = _digest(image)
         note = self._notes.pop(key, None) or _Note()
         if note.refused is not None:
             read.reasons.append(note.refused)
+            return
+        if not image:
             return
         ref = f"{key}.jpg"
         read.snapshot_ref = ref
