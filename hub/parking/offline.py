@@ -6,8 +6,8 @@ A car the gate let in or out from its allow-list goes through the gate flow like
 barrier already moved. The flow merges it with a read of the same car the hub decided itself
 (the camera's event, queued by the broker while the hub was away), so a car is never inside
 twice. A car the gate kept out is stored as a refusal for review, unless the hub decided that
-car at that lane already; nothing else follows from it (a guard may have let it in by hand,
-and the next read of it will tell).
+car at that lane already; when the hub's own (late) answer was to open, that session is
+flagged for review: the car may have left before the barrier rose.
 
 Observed on the ingestion writer's task, which must not wait: logs go to a bounded queue that
 a job of their own works through.
@@ -24,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.domain.observations import OfflineDecision, OfflineLog
-from hub.domain.parking.sessions import GateDecision, Verdict
+from hub.domain.parking.sessions import GateDecision, ParkingSession, Verdict
 from hub.domain.parking.standing import Direction
 from hub.ingest.observers import Delivered, Published
 from hub.ingest.registry_cache import DeviceInfo
@@ -115,14 +115,16 @@ class OfflineLogs:
     async def _refused(self, site_id: int, lot_id: int, lane_id: int, plate: str,
                        entry: OfflineDecision, reason: str) -> Outcome | None:
         async with self._silent.sessions() as db, db.begin():
-            known = (await db.execute(select(parking_gate_decisions.c.id).where(
+            known = (await db.execute(select(
+                parking_gate_decisions.c.id, parking_gate_decisions.c.verdict,
+                parking_gate_decisions.c.session_id).where(
                 parking_gate_decisions.c.lane_id == lane_id,
                 parking_gate_decisions.c.plate == plate,
                 parking_gate_decisions.c.at.between(entry.at - SAME_PASSAGE,
-                                                    entry.at + SAME_PASSAGE)).limit(1))
-                     ).scalar()
+                                                    entry.at + SAME_PASSAGE)).limit(1))).first()
             if known is not None:
-                return Outcome(None, ("the hub decided this car itself: merged",), known)
+                await _doubt_late_opening(db, known.verdict, known.session_id, reason)
+                return Outcome(None, ("the hub decided this car itself: merged",), known.id)
             record = GateDecision(
                 site_id=site_id, lot_id=lot_id, lane_id=lane_id,
                 direction=Direction(entry.direction), verdict=Verdict.REFUSE,
@@ -132,6 +134,18 @@ class OfflineLogs:
             db.add(record)
             await db.flush()
         return Outcome(Verdict.REFUSE, tuple(record.reasons), record.id)
+
+
+async def _doubt_late_opening(db: AsyncSession, verdict: Verdict, session_id: int | None,
+                              reason: str) -> None:
+    """The hub opened for a car its gate had kept out: the hub's answer came late (the
+    camera's read waited in the broker), and the car may have gone meanwhile. Its session
+    is flagged for a guard's look rather than trusted or closed."""
+    if verdict is not Verdict.OPEN or session_id is None:
+        return
+    session = await db.get(ParkingSession, session_id)
+    if session is not None:
+        session.flag(f"{reason}; the hub opened later: check the car came in")
 
 
 async def _lane_of(db: AsyncSession, gate_id: int, entry: OfflineDecision

@@ -177,8 +177,12 @@ async def test_with_the_hub_stopped_gates_admit_registered_cars_and_report_when_
     # The camera's reads, queued by the broker while the hub was away, were decided too:
     # the resident's entry is one session whichever way it came.
     assert [(s["state"], s["standing"]) for s in resident] == [("inside", "registered")]
-    # The car the gate kept out: a refusal stored for review, or, when the hub's own late
-    # answer to the camera's read came first, that decision alone; never two sessions.
+    # The car the gate kept out: a refusal stored for review; or, when the hub's own late
+    # answer to the camera's read came first and opened, that one session, flagged for a
+    # guard's look (the car may have gone before the barrier rose). Never two sessions.
     alone = [d for d in stranger_decisions
              if any("decided alone" in reason for reason in d["reasons"])]
     assert len(stranger) <= 1 and len(alone) == (0 if stranger else 1), stranger_decisions
+    if stranger:
+        assert stranger[0]["needs_review"], stranger
+        assert "decided alone" in stranger[0]["review_reason"], stranger
