@@ -34,7 +34,7 @@ class AuditAction(StrEnum):
     DOOR_OPENED = "door_opened"  # a guard opened a door by hand; the reason is in access_log
     ACCESS_VERIFIED = "access_verified"  # a guard checked a visitor's code: pass id, valid
     CREDENTIAL_CHANGED = "credential_changed"  # a card issued or a credential revoked
-    VISITOR_PASS_DECIDED = "visitor_pass_decided"  # staff approved or rejected a pass
+    VISITOR_PASS_DECIDED = "visitor_pass_decided"  # noqa: S105 - staff approved or rejected a pass
     PARKING_OVERRIDE = "parking_override"  # a guard opened a lane, closed a session, took cash
 
 
