@@ -79,14 +79,28 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
         Column("credit", ("期初预存", "credit", "预存", "预存金额", "余额"), False, ""),
         Column("as_of", ("截至日期", "as_of", "接管日期", "期初日期"), True, "2026-12-01"),
     )),
+    Kind("parking-spaces", "parking spaces (车位)", (
+        Column("lot", ("车场", "lot", "车场编号", "停车场"), True, "north"),
+        Column("code", ("车位编号", "code", "车位号", "车位"), True, "B1-023"),
+        Column("kind", ("车位类型", "kind", "类型"), True, "产权"),
+        Column("building", BUILDING.names, False, "b1"),  # the unit of an owned or rented one
+        Column("unit", UNIT.names, False, "1-0301"),
+        Column("valid_from", ("起租日期", "valid_from", "租期开始"), False, ""),
+        Column("valid_to", ("到期日期", "valid_to", "租期结束"), False, ""),
+    )),
+    Kind("vehicles", "vehicles registered to units (业主车辆)", (
+        Column("plate", ("车牌号", "plate", "车牌", "车牌号码"), True, "沪A12345"),
+        BUILDING, UNIT,
+        Column("plate_color", ("车牌颜色", "plate_color", "颜色"), False, "蓝"),
+        Column("vehicle_class", ("车型", "vehicle_class", "车辆类型"), False, "小型车"),
+        Column("new_energy", ("新能源", "new_energy"), False, "否"),
+        Column("lot", ("车场", "lot"), False, ""),
+        Column("space", ("车位", "space", "车位编号", "车位号"), False, "B1-023"),
+    )),
 )}
 
 # Kinds other modules own: refused by name, with the reason, until those modules exist.
-NOT_YET: dict[str, str] = {
-    "vehicles": "vehicles: not available until the parking module (issue 6) has its tables",
-    "parking-spaces": "parking-spaces: not available until the parking module (issue 6) has "
-                      "its tables",
-}
+NOT_YET: dict[str, str] = {}
 
 # Columns a spreadsheet often carries that no import reads: ignored, not a problem.
 IGNORED = frozenset({"备注", "note", "notes", "remark", "remarks", "序号", "no", "#"})

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from hub.domain.errors import Invalid
 from hub.imports.cells import RowCells
 from hub.imports.columns import KINDS, NOT_YET, Header, Kind, map_header
+from hub.imports.parking_rows import PARKING_KEYS
 from hub.imports.reading import Table, Unreadable, read_table
 from hub.imports.report import Problem
 from hub.imports.rows import (
@@ -138,6 +139,8 @@ def _duplicates(parsed: Parsed) -> None:
     elif parsed.kind == "meter-readings":
         key, column = (lambda r: (r.building, r.unit, r.meter, r.period)
                        if isinstance(r, ReadingRow) else None), "period"
+    elif parsed.kind in PARKING_KEYS:
+        key, column = PARKING_KEYS[parsed.kind]
     else:  # opening balances: once per unit
         key, column = (lambda r: (r.building, r.unit) if isinstance(r, OpeningRow) else None), \
             "unit"

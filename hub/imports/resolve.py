@@ -67,7 +67,7 @@ class Resolver:
                 await self._resident(row)
             elif isinstance(row, ReadingRow):
                 self._reading(row)
-            else:
+            elif isinstance(row, OpeningRow):
                 await self._opening(row)
         self.check_refs(refs)
         return self.plan

@@ -17,6 +17,7 @@ from hub.domain.errors import Invalid
 from hub.domain.property import Building, Orientation, Unit, UnitStatus, check_code
 from hub.domain.residents import Relation, Resident
 from hub.imports.cells import RowCells
+from hub.imports.parking_rows import PARKING_ROW_READERS, SpaceRow, VehicleRow
 
 AREA_PLACES = 2
 READING_PLACES = 3
@@ -93,7 +94,7 @@ class OpeningRow:
     as_of: date
 
 
-Row = BuildingRow | UnitRow | ResidentRow | ReadingRow | OpeningRow
+Row = BuildingRow | UnitRow | ResidentRow | ReadingRow | OpeningRow | SpaceRow | VehicleRow
 
 
 def building_row(cells: RowCells) -> BuildingRow | None:
@@ -197,4 +198,5 @@ def opening_row(cells: RowCells) -> OpeningRow | None:
 ROW_READERS: dict[str, Callable[[RowCells], Row | None]] = {
     "buildings": building_row, "units": unit_row, "residents": resident_row,
     "meter-readings": reading_row, "opening-balances": opening_row,
+    **PARKING_ROW_READERS,
 }

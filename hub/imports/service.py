@@ -22,6 +22,7 @@ from hub.handlers import residents
 from hub.handlers.billing import RecordReading, record_reading
 from hub.handlers.billing_opening import RecordOpeningBalance, record_opening_balance
 from hub.handlers.scope import managed_site
+from hub.imports.parking_resolve import PARKING_KINDS, ParkingResolver, parking_steps
 from hub.imports.parse import Parsed
 from hub.imports.report import Problem, Report
 from hub.imports.resolve import Resolver
@@ -96,7 +97,8 @@ async def run_import(cmd: RunImport, uow: UnitOfWork, vault: PiiVault, clock: Cl
                     header_row=parsed.header_row)
     if parsed.count == 0 and report.problems:  # the file could not be read as a table
         return report
-    plan = await Resolver(uow, cmd.actor, cmd.site_id, parsed.header, vault).resolve(
+    resolver = ParkingResolver if parsed.kind in PARKING_KINDS else Resolver
+    plan = await resolver(uow, cmd.actor, cmd.site_id, parsed.header, vault).resolve(
         parsed.kind, parsed.rows, parsed.refs)
     report.problems = parsed.order(report.problems + plan.problems)
     report.unchanged, report.created = plan.unchanged, len(plan.steps)
@@ -164,7 +166,7 @@ def _handlers(site_id: int, vault: PiiVault,
 
     return {c.CreateBuilding: building, c.CreateUnit: unit, c.RegisterResident: register,
             c.AddResidency: residents.add_residency, RecordReading: reading,
-            RecordOpeningBalance: opening}
+            RecordOpeningBalance: opening, **parking_steps(site_id)}
 
 
 COMMAND_HANDLERS: dict[type, Callable[..., Any]] = {RunImport: run_import}

@@ -101,9 +101,9 @@ async def test_refusals_before_reading_exit_2_with_the_reason(seeded: Path, tmp_
         -> None:
     sheet = tmp_path / "cars.csv"
     sheet.write_text("车牌,车位\n沪A12345,B1-001\n", encoding="utf-8")
-    vehicles = hub("import", "vehicles", str(sheet), "-c", str(seeded), cwd=tmp_path)
-    assert vehicles.returncode == 2
-    assert "not available until the parking module" in vehicles.stderr
+    owners = hub("import", "owners", str(sheet), "-c", str(seeded), cwd=tmp_path)
+    assert owners.returncode == 2
+    assert "no import of 'owners'" in owners.stderr
     no_site = hub("import", "units", str(sheet), "-c", str(seeded), cwd=tmp_path)
     assert no_site.returncode == 2
     assert "--site: say which site to import into (lakeside, riverside)" in no_site.stderr

@@ -89,18 +89,6 @@ async def test_an_undeclared_form_field_is_refused_by_name(api: Api) -> None:
     assert await snapshot(api) == before
 
 
-@pytest.mark.parametrize(("kind", "words"), [
-    ("vehicles", "not available until the parking module"),
-    ("parking-spaces", "not available until the parking module"),
-])
-async def test_kinds_of_modules_to_come_are_refused_with_the_reason(api: Api, kind: str,
-                                                                    words: str) -> None:
-    w = api.world
-    response = await upload(api, kind, w.lakeside, *as_file(UNITS, "csv"), commit=True)
-    assert response.status_code == 422
-    assert words in response.json()["error"]["message"]
-
-
 async def test_a_file_over_the_limit_is_refused(api: Api) -> None:
     w = api.world
     over_import = b"a" * (MAX_BYTES + 1)  # under the API's upload limit, over the import's
