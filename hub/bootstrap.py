@@ -61,7 +61,7 @@ from hub.parking.evidence import GateEvidence, evidence_from, evidence_retention
 from hub.parking.flow import GateFlow
 from hub.parking.offline import OfflineLogs
 from hub.parking.steps import gate_steps
-from hub.parking.wiring import build_gate_flow, open_exit_when_paid
+from hub.parking.wiring import build_gate_flow, open_exit_when_paid, sql_directory
 from hub.payments.sandbox import shipped_providers
 from hub.periodic import Step, periodic
 from hub.ports import Clock, TelemetryExport, UnitOfWork
@@ -204,9 +204,9 @@ def bootstrap(settings: Settings, *, clock: Clock = utc_now,
         "command_log": SqlCommandLog(engine), "gateway": gateway,
         "access": AccessConfig.from_settings(settings),  # door codes' key, QR step
         "run_store": SqlBillingRuns(),  # billing runs: bulk reads and inserts
-        # Who a plate is, for the gate and for guards (visitor passes: the lead wires
-        # access control's VisitorVehicles here once it exists).
-        "parking_directory": SqlParkingDirectory(sessions),
+        # Who a plate is, for guards asking at the barrier: the gate's own directory
+        # (registry and visitor passes).
+        "parking_directory": sql_directory(sessions),
         "registry_changed": pipeline.registry_changed,
         "maintenance_templates": load_templates(),  # a bad template stops start-up
         "order_policy": shipped_policy(),
