@@ -129,7 +129,8 @@ EVENT_HANDLERS.setdefault(ParkingChargePaid, []).append(open_exit_when_paid)
 SINGLETON_JOBS = ("modbus", "telemetry.rollup", "telemetry.retention", "work_orders.sla",
                   "maintenance.due", "announcements.scheduled", "complaints.escalation",
                   "billing.reminders", "units.status", "notifications.deferred",
-                  "access.retention", "parking.overstay", "parking.retention")
+                  "access.retention", "parking.overstay", "parking.retention",
+                  "parking.allowlist", "parking.evidence.retention")
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
@@ -271,8 +272,7 @@ def bootstrap(settings: Settings, *, clock: Clock = utc_now,
     jobs["notifications.deferred"] = periodic("notifications.deferred", 60.0,
                                               notices.notifier.send_deferred, clock, health)
     # With several workers on one database, these run in the one holding their lease.
-    lease_jobs(jobs, (*SINGLETON_JOBS, "parking.allowlist", "parking.evidence.retention"),
-               LeaseStore(engine), settings.mqtt.client_id, health, clock)
+    lease_jobs(jobs, SINGLETON_JOBS, LeaseStore(engine), settings.mqtt.client_id, health, clock)
     return Hub(settings, engine, sessions, bus, tokens, vault, clock, health, pipeline, gateway,
                jobs, inputs, rules=rules, notices=notices, plate_evidence=evidence)
 
