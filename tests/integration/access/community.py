@@ -3,13 +3,13 @@ each building and a site gate door, residents with their homes; no accounts (no 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
 from hub.bootstrap import Hub
 from hub.domain import commands as c
-from hub.domain.accounts import SYSTEM
+from hub.domain.accounts import SYSTEM, Role
 from hub.domain.residents import Relation
 from hub.store.device_tables import devices
 
@@ -28,6 +28,19 @@ class Community:
     door_b1: int = 0  # devices of kind door
     door_b2: int = 0
     gate_door: int = 0  # the site gate's door, in no building
+    accounts: dict[str, int] = field(default_factory=dict)
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    def auth(self, username: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[username]}"}
+
+
+PASSWORD = "correct-horse-battery"
+# username -> role, site attribute of its grant (staff), resident attribute (residents)
+ACCOUNTS = {"guard": (Role.SECURITY, "site", None), "desk": (Role.SERVICE_DESK, "site", None),
+            "manager": (Role.MANAGER, "site", None),
+            "river-manager": (Role.MANAGER, "other_site", None),
+            "alice": (Role.RESIDENT, None, "alice"), "bob": (Role.RESIDENT, None, "bob")}
 
 
 async def build(hub: Hub) -> Community:
@@ -73,4 +86,10 @@ async def build(hub: Hub) -> Community:
     w.door_b1 = await device(w.b1, "door-b1")
     w.door_b2 = await device(w.b2, "door-b2")
     w.gate_door = await device(None, "gate-door")
+    for username, (role, site, resident) in ACCOUNTS.items():
+        w.accounts[username] = await bus.handle(c.CreateAccount(
+            SYSTEM, username=username, password=PASSWORD, role=role,
+            resident_id=getattr(w, resident) if resident else None,
+            grants=(c.GrantIn(getattr(w, site)),) if site else ()))
+        w.tokens[username] = (await bus.handle(c.Login(username, PASSWORD))).access_token
     return w

@@ -9,8 +9,11 @@ from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import pytest
+from fastapi import FastAPI
 
+from hub.api.app import create_app
 from hub.bootstrap import Hub, bootstrap
 from hub.settings import Settings, load_settings
 from hub.store.migrate import upgrade
@@ -30,7 +33,9 @@ class Clock:
 
 
 def access_settings(data_dir: Path, **overrides: object) -> Settings:
-    return load_settings(None, mode="demo", data_dir=data_dir, **overrides)
+    # Long-lived access tokens: the template's tokens must outlive a slow run.
+    return load_settings(None, mode="demo", data_dir=data_dir,
+                         security={"access_token_minutes": 120}, **overrides)
 
 
 @pytest.fixture(scope="session")
@@ -40,7 +45,7 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Com
     upgrade(settings.database_url)
 
     async def seed() -> Community:
-        hub = bootstrap(settings, clock=Clock())
+        hub = bootstrap(settings)  # the real clock: tokens expire by it (PyJWT's check)
         try:
             return await build(hub)
         finally:
@@ -68,3 +73,19 @@ async def hub(seeded: tuple[Path, Community], tmp_path: Path,
 @pytest.fixture
 def lakeside(seeded: tuple[Path, Community], hub: Hub) -> Community:
     return seeded[1]
+
+
+_apps: list[FastAPI] = []
+
+
+@pytest.fixture
+async def client(hub: Hub) -> AsyncIterator[httpx.AsyncClient]:
+    """One app for the session (building one walks every route's dependencies, seconds on a
+    busy machine), given each test's hub; its caller cache starts empty."""
+    if not _apps:
+        _apps.append(create_app(hub.settings, hub))
+    app = _apps[0]
+    app.state.hub, app.state.callers = hub, None
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as client:
+        yield client

@@ -189,3 +189,25 @@ async def test_the_observer_queues_and_the_worker_drains(doors: Doors) -> None:
     rows = await _log(doors.hub)
     # No gateway in this process: decided and logged, no command.
     assert [(r["allowed"], r["command_id"]) for r in rows] == [(True, None)]
+
+
+async def test_a_guard_opens_a_door_by_hand_logged_audited_and_unlocked(doors: Doors) -> None:
+    from hub.ingest.command_log import SqlCommandLog
+    from hub.store.tables import audit_log
+    w, hub = doors.w, doors.hub
+    door = await hub.bus.handle(h.RegisterDoor(SYSTEM, w.door_b1, "1号楼 单元门", w.b1))
+    guard = Actor(77, Role.SECURITY, whole_sites=frozenset({w.site}))
+    async with hub.uow() as uow:
+        opened = await h.open_door(h.OpenDoor(guard, door, "courier, no code"), uow, doors.clock,
+                                   gateway=doors.gateway, command_log=SqlCommandLog(hub.engine))
+    assert opened.status == CommandStatus.ACKED
+    assert [(c.key.device, c.action, c.issued_by) for c in doors.gateway.sent] == [
+        ("door-b1", "unlock", 77)]
+    rows = await _log(hub)
+    assert [(r["presented"], r["opened_by"], r["reasons"][-1], r["command_id"])
+            for r in rows] == [("manual", 77, "courier, no code", opened.command_id)]
+    async with hub.engine.connect() as connection:
+        audited = (await connection.execute(select(audit_log).where(
+            audit_log.c.action == "door_opened"))).one()
+    assert (audited.actor_id, audited.target) == (77, f"door:{door}")
+    assert "courier" not in str(audited.detail)

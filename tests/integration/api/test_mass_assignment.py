@@ -129,6 +129,18 @@ CASES: dict[str, tuple[str, Case]] = {
             "site_id": w.lakeside, "code": "night", "name": "夜间 night",
             "effective_from": "2026-01-01T00:00:00+08:00",
             "rules": {"unit_price": "1.00", "discount": "100"}})),
+    "secret of a new card": ("body.secret", lambda w: (
+        "POST", "/api/v1/access/credentials", {"resident_id": w.alice, "card": "CAFE0001",
+                                               "secret": "00" * 32})),
+    "revocation of a new card": ("body.revoked_at", lambda w: (
+        "POST", "/api/v1/access/credentials", {"resident_id": w.alice, "card": "CAFE0002",
+                                               "revoked_at": "2099-01-01T00:00:00Z"})),
+    "status of an approved visitor pass": ("body.status", lambda w: (
+        "POST", f"/api/v1/access/visitor-passes/{w.visitor_pass_a}/approve",
+        {"note": "ok", "status": "cancelled"})),
+    "entries of a checked visitor code": ("body.entries_used", lambda w: (
+        "POST", "/api/v1/access/verify", {"code": "QR:V-1-AAAAAAAAAAAAAAAA",
+                                          "entries_used": 0})),
     "number of a tariff version": ("body.number", lambda w: (
         "POST", f"/api/v1/parking/tariffs/{w.tariff_lakeside}/versions", {
             "effective_from": "2099-01-01T00:00:00+08:00", "rules": {"unit_price": "3.00"},
