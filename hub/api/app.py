@@ -11,6 +11,7 @@ from hub import __version__
 from hub.api import errors
 from hub.api.guard import authorize
 from hub.api.limits import BodySizeLimit, SlidingWindow, upload_routes
+from hub.api.routers import access as access_routes
 from hub.api.routers import announcements as announcement_routes
 from hub.api.routers import assets as asset_routes
 from hub.api.routers import auth, health, property, residents, staff
@@ -20,6 +21,7 @@ from hub.api.routers import devices as device_routes
 from hub.api.routers import imports as import_routes
 from hub.api.routers import maintenance as maintenance_routes
 from hub.api.routers import me as me_routes
+from hub.api.routers import me_access as me_access_routes
 from hub.api.routers import me_parking as me_parking_routes
 from hub.api.routers import notifications as notification_routes
 from hub.api.routers import ownership as ownership_routes
@@ -44,6 +46,7 @@ ROUTERS = (health.router, auth.router, property.router, residents.router, staff.
            billing_routes.router, payment_routes.router,
            asset_routes.router, maintenance_routes.router,
            import_routes.router, ownership_routes.router, me_routes.router,
+           access_routes.router, me_access_routes.router,
            parking_routes.router, me_parking_routes.router,
            tariff_routes.router, parking_payment_routes.router)
 

@@ -248,6 +248,25 @@ POLICY: Final[dict[tuple[str, str], Allowed]] = {
     ("GET", "/api/v1/parking/tariffs/{tariff_id}"): frozenset({A, M, SEC, F}),
     ("POST", "/api/v1/parking/tariffs/{tariff_id}/versions"): frozenset({A, M}),
     ("POST", "/api/v1/parking/tariffs/{tariff_id}/quote"): frozenset({A, M, SEC, F}),
+    # Doors and visitors (门禁, 访客). Guards and managers run doors, cards and the access log
+    # (location data: nobody else reads it); the service desk reads visitor passes with the
+    # visitor's phone masked; residents issue passes for their household and read their own.
+    ("GET", "/api/v1/access/doors"): frozenset({A, M, SEC}),
+    ("POST", "/api/v1/access/doors"): frozenset({A, M}),
+    ("POST", "/api/v1/access/doors/{door_id}/open"): frozenset({A, M, SEC}),
+    ("GET", "/api/v1/access/credentials"): frozenset({A, M, SEC}),
+    ("POST", "/api/v1/access/credentials"): frozenset({A, M, SEC}),
+    ("POST", "/api/v1/access/credentials/{credential_id}/revoke"): frozenset({A, M, SEC}),
+    ("GET", "/api/v1/access/visitor-passes"): frozenset({A, M, SEC, SD}),
+    ("POST", "/api/v1/access/visitor-passes/{visitor_pass_id}/approve"): frozenset({A, M, SEC}),
+    ("POST", "/api/v1/access/visitor-passes/{visitor_pass_id}/reject"): frozenset({A, M, SEC}),
+    ("POST", "/api/v1/access/verify"): frozenset({A, M, SEC}),
+    ("GET", "/api/v1/access/log"): frozenset({A, M, SEC}),
+    ("GET", "/api/v1/me/credentials/qr"): frozenset({R}),
+    ("POST", "/api/v1/me/visitor-passes"): frozenset({R}),
+    ("GET", "/api/v1/me/visitor-passes"): frozenset({R}),
+    ("DELETE", "/api/v1/me/visitor-passes/{visitor_pass_id}"): frozenset({R}),
+    ("GET", "/api/v1/me/access-log"): frozenset({R}),
     # The pictures behind a gate decision (location data): the site's security and managers.
     ("GET", "/api/v1/parking/decisions/{decision_id}/snapshot"): frozenset({A, M, SEC}),
     ("GET", "/api/v1/parking/decisions/{decision_id}/crop"): frozenset({A, M, SEC}),

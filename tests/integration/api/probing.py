@@ -62,6 +62,8 @@ def own_ids(w: World) -> dict[str, int]:
             "bill_id": w.bill_a, "payment_id": w.payment_a, "fee_item_id": w.fee_lakeside,
             "order_id": w.order_alice, "tariff_id": w.tariff_lakeside,
             "announcement_id": w.ann_b1, "notification_id": w.note_alice,
+            "door_id": w.door_lakeside, "credential_id": w.credential_a,
+            "visitor_pass_id": w.visitor_pass_a,
             "lot_id": w.lot_lakeside, "lane_id": w.lane_lakeside, "space_id": w.space_a,
             "vehicle_id": w.vehicle_a, "monthly_pass_id": w.monthly_pass_a,
             "list_entry_id": w.list_entry_lakeside,
@@ -195,6 +197,16 @@ def bodies(w: World, ids: Mapping[str, int], username: str) -> dict[Route, dict[
                                             "plate": _plate_of(username),
                                             "reason": "业委会 owners' committee"},
         ("PATCH", "/api/v1/parking/lists/{list_entry_id}"): {"reason": "unpaid fees"},
+        ("POST", "/api/v1/access/doors"): {"device_id": ids["device_id"], "name": "lift door"},
+        ("POST", "/api/v1/access/doors/{door_id}/open"): {"reason": "courier at the door"},
+        ("POST", "/api/v1/access/credentials"): {
+            "resident_id": ids["resident_id"], "card": f"{sum(map(ord, username)):08X}"},
+        ("POST", "/api/v1/access/visitor-passes/{visitor_pass_id}/approve"): {"note": "ok"},
+        ("POST", "/api/v1/access/visitor-passes/{visitor_pass_id}/reject"): {},
+        ("POST", "/api/v1/access/verify"): {"code": "QR:V-1-AAAAAAAAAAAAAAAA"},
+        ("POST", "/api/v1/me/visitor-passes"): {
+            "visitor_name": "快递 courier", "valid_from": "2099-01-01T09:00:00+08:00",
+            "valid_until": "2099-01-01T18:00:00+08:00"},
         ("POST", "/api/v1/maintenance/plans/for-category"): {
             "site_id": ids["site_id"], "category": "elevator", "template": "half-yearly",
             "first_due": "2027-06-01T09:00:00+08:00"},

@@ -18,6 +18,7 @@ from hub.domain.accounts import SYSTEM, Role
 from hub.domain.national_id import check_digit
 from hub.domain.residents import Relation
 from hub.store.device_tables import devices
+from tests.integration.access.seed import seed_access
 from tests.integration.billing.seed import seed_billing
 from tests.integration.notices.seed import seed_notices
 from tests.integration.parking_registry.seed import seed_parking_registry
@@ -86,6 +87,14 @@ class World:
     payment_river: int = 0
     tariff_lakeside: int = 0  # parking: a visitors' tariff per site
     tariff_river: int = 0
+    door_lakeside: int = 0  # access: a door per site; per household a card and a visitor
+    door_river: int = 0  # pass waiting for approval (tests/integration/access/seed.py)
+    credential_a: int = 0
+    credential_b: int = 0
+    credential_river: int = 0
+    visitor_pass_a: int = 0
+    visitor_pass_b: int = 0
+    visitor_pass_river: int = 0
     camera_lakeside: int = 0  # parking registry: per site a lot, an entry lane, a black-list
     camera_river: int = 0  # entry; per household (A, B, riverside's) a space, a vehicle, a pass
     gate_river: int = 0
@@ -193,6 +202,7 @@ async def build(hub: Hub) -> World:
     await seed_notices(hub, w)
     await seed_billing(hub, w)
     await _tariffs(hub, w)
+    await seed_access(hub, w)
     await seed_parking_registry(hub, w)
     for username in w.accounts:
         tokens = await bus.handle(c.Login(username, PASSWORD))
