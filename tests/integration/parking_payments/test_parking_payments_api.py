@@ -1,6 +1,7 @@
-"""Paying for parking over HTTP: a resident pays their session with a key, another household
-gets 404 (and no key is spent), the callback is public but signed, and the gate's own rule
-(hub.domain.parking.decisions.decide_exit) opens within the grace and asks the rest after."""
+"""Paying for parking over HTTP: a resident pays their session with a key (the amount is the
+hub's, never the body's), another household gets 404 (and no key is spent), the callback is
+public but signed, and the gate's own rule (hub.domain.parking.decisions.decide_exit) opens
+within the grace and asks the rest after."""
 
 from __future__ import annotations
 
@@ -59,12 +60,16 @@ async def test_pay_over_http_then_the_gate_opens_within_grace_only(
     foreign = await client.post(path, headers={**bob, "Idempotency-Key": "k1"})
     foreign_due = await client.get(f"/api/v1/me/parking/sessions/{w.session}/due",
                                    headers=bob)
+    cheaper = await client.post(path, headers={**alice, "Idempotency-Key": "k0"},
+                                json={"provider": "sandbox", "amount": "0.01"})
     paid = await client.post(path, headers={**alice, "Idempotency-Key": "k1"})
     replay = await client.post(path, headers={**alice, "Idempotency-Key": "k1"})
 
     assert no_key.status_code == 422
     assert no_key.json()["error"]["field"] == "header.Idempotency-Key"
     assert (foreign.status_code, foreign_due.status_code) == (404, 404)
+    # The hub says how much; a body naming an amount is refused by name (mass assignment).
+    assert (cheaper.status_code, cheaper.json()["error"]["field"]) == (422, "body.amount")
     assert paid.status_code == 201 and paid.json()["amount"] == "5.00"
     assert (replay.json(), replay.headers.get("Idempotent-Replayed")) == (paid.json(), "true")
 
