@@ -3,15 +3,24 @@ none; a second import of the same file creates nothing; templates that import cl
 
 from __future__ import annotations
 
+from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from hub.bootstrap import bootstrap
+from hub.domain import commands as c
+from hub.domain.accounts import SYSTEM
+from hub.imports.console import import_parsed, read_file, report_lines
 from hub.imports.parse import parse
+from hub.settings import load_settings
+from hub.store.migrate import upgrade_async
 from tests.integration.api.conftest import Api
 from tests.integration.api.probing import snapshot
-from tests.integration.imports.sheets import as_file, upload
+from tests.integration.imports.sheets import as_file, csv_bytes, upload
 from tests.integration.parking_registry.seed import PLATE_A
+from tests.integration.test_cli import demo_config
 
 SPACES = [["车场", "车位编号", "车位类型", "楼栋", "单元", "起租日期", "到期日期"],
           ["north", "B1-101", "产权", "b1", "1-0301", None, None],
@@ -132,3 +141,30 @@ async def test_templates_download_and_parse_clean(api: Api, kind: str) -> None:
         assert response.status_code == 200
         parsed = parse(kind, response.content, f"{kind}.{form}")
         assert (parsed.count, len(parsed.rows), parsed.problems) == (1, 1, [])
+
+
+async def test_the_command_line_path_imports_vehicles_once(tmp_path: Path) -> None:
+    """What `hub import vehicles FILE --site lakeside --commit` runs (hub.imports.console),
+    in process: a subprocess would spend its time importing the hub."""
+    settings = load_settings(demo_config(tmp_path / "data"))
+    await upgrade_async(settings.database_url)
+    app = bootstrap(settings)
+    try:
+        site = await app.bus.handle(c.CreateSite(SYSTEM, code="lakeside", name="Lakeside"))
+        b1 = await app.bus.handle(c.CreateBuilding(SYSTEM, site_id=site, code="b1",
+                                                   name="Building 1", floors=18))
+        await app.bus.handle(c.CreateUnit(SYSTEM, building_id=b1, number="1-0101", floor=1,
+                                          gross_area=Decimal("80"), inner_area=Decimal("60")))
+    finally:
+        await app.close()
+    sheet = tmp_path / "车辆.csv"
+    sheet.write_bytes(csv_bytes([["车牌号", "楼栋", "单元"], ["沪A12345", "b1", "1-0101"],
+                                 ["沪AD12345", "b1", "1-0101"]], "gb18030"))
+    lines = []
+    for _ in range(2):
+        report = await import_parsed(settings, read_file("vehicles", sheet), commit=True,
+                                     site_code="lakeside")
+        lines += report_lines(report, str(sheet))
+    assert lines == [
+        "vehicles: 2 rows, 2 valid, 0 problems; created 2, unchanged 0; imported",
+        "vehicles: 2 rows, 2 valid, 0 problems; created 0, unchanged 2; imported"]
