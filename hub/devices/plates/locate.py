@@ -179,26 +179,33 @@ def order_corners(pts: Array) -> Array:
 
 def _channels(roi: Array, color: str | None) -> list[tuple[str | None, Array]]:
     """Binary images of the characters in a region (255 = character), one per way the
-    plate in it may be coloured. A region of one colour may hold a plate of another (a
-    green plate on a blue car): the other polarity is always tried too, colour unknown."""
+    plate in it may be coloured. Dark ink is looked for in the brightest channel: every
+    light background (yellow, the green gradient, white) is bright there, while in the
+    darkest channel a green plate's lower half is as dark as its ink. A region of one colour
+    may hold a plate of another (a green plate on a blue car): the other polarity is always
+    tried too, colour unknown."""
     b, g, r = cv2.split(roi)
-    darkest = cv2.min(cv2.min(b, g), r)  # the police 警 is red: as dark as ink here
+    brightest = cv2.max(cv2.max(b, g), r)
     out: list[tuple[str | None, Array]] = []
     if color == "blue":
         out.append((color, _otsu(r, bright=True)))  # white on blue: red separates them
-        out.append((None, _otsu(darkest, bright=False)))
+        out.append((None, _otsu(brightest, bright=False)))
     elif color in ("yellow", "green"):
-        out.append((color, _otsu(cv2.max(cv2.max(b, g), r), bright=False)))
+        out.append((color, _otsu(brightest, bright=False)))
         out.append((None, _otsu(cv2.cvtColor(roi, cv2.COLOR_BGR2GRAY), bright=True)))
     else:
         out.append((None, _otsu(cv2.cvtColor(roi, cv2.COLOR_BGR2GRAY), bright=True)))
-        out.append((None, _otsu(darkest, bright=False)))
+        out.append((None, _otsu(brightest, bright=False)))
     return out
 
 
 def _otsu(channel: Array, bright: bool) -> Array:
+    """Ink against its neighbourhood (a block about half the region high): a shadow or a
+    glare across the plate moves a global threshold off the characters on one side."""
+    block = int(np.clip(channel.shape[0] * 0.35, 9, 61)) | 1
     kind = cv2.THRESH_BINARY if bright else cv2.THRESH_BINARY_INV
-    _, mask = cv2.threshold(channel, 0, 255, kind | cv2.THRESH_OTSU)
+    mask: Array = cv2.adaptiveThreshold(channel, 255, cv2.ADAPTIVE_THRESH_MEAN_C, kind, block,
+                                        -6 if bright else 6)
     return mask
 
 
@@ -245,27 +252,28 @@ def _chains(chars: Array) -> list[list[int]]:
     (characters are 0.58-0.63 heights apart, 0.88-1.02 across the gap)."""
     if len(chars) < 4:
         return []
-    order = np.argsort(chars[:, 0] + chars[:, 2] / 2)
-    cx = chars[:, 0] + chars[:, 2] / 2
-    cy = chars[:, 1] + chars[:, 3] / 2
-    hh = chars[:, 3]
+    # Plain floats: this loop runs per region and channel, numpy scalars would dominate it.
+    cx = (chars[:, 0] + chars[:, 2] / 2).tolist()
+    cy = (chars[:, 1] + chars[:, 3] / 2).tolist()
+    hh = chars[:, 3].tolist()
+    order = sorted(range(len(cx)), key=cx.__getitem__)
     used: set[int] = set()
     chains = []
     for start in order:
         if start in used:
             continue
-        chain = [int(start)]
+        chain = [start]
         while True:
             last = chain[-1]
+            x, y, h = cx[last], cy[last], hh[last]
             best, best_dx = -1, 1e9
             for j in order:
-                dx = cx[j] - cx[last]
-                if dx < 0.45 * hh[last] or dx > 1.45 * hh[last]:
+                dx = cx[j] - x
+                if dx < 0.45 * h or dx > 1.45 * h or dx >= best_dx:
                     continue
-                if abs(hh[j] / hh[last] - 1) > 0.2 or abs(cy[j] - cy[last]) > 0.25 * hh[last]:
+                if abs(hh[j] / h - 1) > 0.2 or abs(cy[j] - y) > 0.25 * h:
                     continue
-                if dx < best_dx:
-                    best, best_dx = int(j), dx
+                best, best_dx = j, dx
             if best < 0:
                 break
             chain.append(best)
@@ -285,16 +293,16 @@ def _positions(cx: Array, layout: Layout) -> list[int] | None:
     character was lost (glare, a broken stroke); the scale follows the steps, since the far
     end of a turned plate is smaller. Of the start positions that fit, the one ending at the
     plate's last character wins a near tie (a row seen only after the gap fits anywhere)."""
-    mm = _centres_mm(layout)
+    mm = _centres_mm(layout).tolist()
     n = len(mm)
-    steps = np.diff(cx)
-    pitch_mm = float(mm[3] - mm[2])
-    pitch_px = float(np.percentile(steps, 30))
+    steps = np.diff(cx).tolist()
+    pitch_mm = mm[3] - mm[2]
+    pitch_px = sorted(steps)[int(0.3 * (len(steps) - 1))]
     fits: list[tuple[float, int, list[int]]] = []
     for start in range(n - 1):
         scale = pitch_px / pitch_mm
         j, positions, error = start, [start], 0.0
-        for step in steps.tolist():
+        for step in steps:
             options = [(abs(step - scale * (mm[j + a] - mm[j])) / (scale * pitch_mm), a)
                        for a in (1, 2, 3) if j + a < n]
             if not options:
@@ -302,7 +310,7 @@ def _positions(cx: Array, layout: Layout) -> list[int] | None:
             miss, advance = min(options)
             if miss > 0.3:
                 break
-            scale = 0.6 * scale + 0.4 * step / float(mm[j + advance] - mm[j])
+            scale = 0.6 * scale + 0.4 * step / (mm[j + advance] - mm[j])
             error += miss + 0.15 * (advance - 1)
             j += advance
             positions.append(j)

@@ -21,6 +21,7 @@ import numpy as np
 from hub.devices.plates.arrays import Array
 from hub.devices.plates.classify import (
     CLASSES,
+    FEATURES,
     INDEX,
     JUNK,
     CharClassifier,
@@ -67,6 +68,8 @@ class PlateReader:
                  min_confidence: float = MIN_CONFIDENCE) -> None:
         self.classifier = classifier or CharClassifier.load()
         self.min_confidence = min_confidence
+        # cv2.dnn sets its graph up on the first forward (hundreds of ms): not in a read.
+        self.classifier.probabilities(np.zeros((1, FEATURES), np.float32))
 
     def read(self, image: bytes | Array) -> list[PlateReading]:
         """Every plate read in the image, most confident first. Raises PlateImageRejected
@@ -123,6 +126,8 @@ def plate_views(bgr: Array, corners: Array,
     """The candidate rectified and cut into cells, once per layout its colour allows (a
     pale green plate in low light looks white: both are tried). The trainer cuts its
     samples with this same function."""
+    if not _sound(corners):
+        return []
     probe = rectify(bgr, corners, STANDARD)
     color = plate_color(probe)
     layouts: tuple[Layout, ...] = (NEW_ENERGY,) if color == "green" else (STANDARD,)
@@ -137,6 +142,17 @@ def plate_views(bgr: Array, corners: Array,
             refined = to_image(outline(layout, columns, band), corners, layout)
             views.append(PlateView(view_color, layout, plate, crops, refined))
     return views
+
+
+def _sound(corners: Array) -> bool:
+    """A convex quadrilateral of some size, wider than high: anything else (three corners in
+    a line, a bow tie, a sliver) has no plate to rectify."""
+    quad = corners.astype(np.float32).reshape(4, 2)
+    if not bool(np.all(np.isfinite(quad))) or not cv2.isContourConvex(quad):
+        return False
+    width = float(np.linalg.norm(quad[1] - quad[0]))
+    height = float(np.linalg.norm(quad[3] - quad[0]))
+    return cv2.contourArea(quad) >= 60.0 and width > height > 4.0
 
 
 def _distinct(readings: list[PlateReading]) -> list[PlateReading]:

@@ -31,7 +31,9 @@ def to_plate(corners: Array, layout: Layout) -> Array:
 
 def to_image(points: Array, corners: Array, layout: Layout) -> Array:
     """Points of the rectified plate back in the image."""
-    inverse = np.linalg.inv(to_plate(corners, layout))
+    ok, inverse = cv2.invert(to_plate(corners, layout))
+    if not ok:  # a degenerate outline: the points stay where they are
+        return points.astype(np.float32)
     mapped: Array = cv2.perspectiveTransform(points.reshape(1, -1, 2).astype(np.float64),
                                              inverse)[0].astype(np.float32)
     return mapped
