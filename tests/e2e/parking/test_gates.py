@@ -108,9 +108,6 @@ async def test_every_kind_of_car_gets_its_barrier_commands_and_at_most_one_charg
             for o in occupancy] == [(2, 0, 2)]
 
 
-@pytest.mark.xfail(strict=True, reason="the gate flow's directory has no visitor vehicles: "
-                   "hub.bootstrap's build_gate_flow is not given SqlParkingDirectory(sessions, "
-                   "SqlVisitorVehicles(engine)), so a visitor's car is a temporary one")
 async def test_a_visitor_parks_free_within_the_pass_and_the_host_pays_the_rest_in_the_app(
         tmp_path: Path, broker_url: str, migrated: Path) -> None:
     async with car_park(tmp_path, broker_url, migrated) as world:
