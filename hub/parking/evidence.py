@@ -21,6 +21,9 @@ Files go with the plate logs: the gate's retention deletes decisions after
 `log_retention_days` (hub.parking.steps), and `parking.evidence.retention` then removes the
 files no decision references any more (after an hour, so that a file written just before its
 decision is committed is not taken for an orphan).
+
+OpenCV and the reader are imported where they are used: a hub that never sees a snapshot (an
+API-only process, most tests) does not load them.
 """
 
 from __future__ import annotations

@@ -67,7 +67,7 @@ def own_ids(w: World) -> dict[str, int]:
             "lot_id": w.lot_lakeside, "lane_id": w.lane_lakeside, "space_id": w.space_a,
             "vehicle_id": w.vehicle_a, "monthly_pass_id": w.monthly_pass_a,
             "list_entry_id": w.list_entry_lakeside,
-            "complaint_id": w.complaint_a, "photo_no": 1}
+            "complaint_id": w.complaint_a, "photo_no": 1, "decision_id": w.decision_lakeside}
 
 
 def bodies(w: World, ids: Mapping[str, int], username: str) -> dict[Route, dict[str, Any]]:

@@ -73,6 +73,7 @@ async def _foreign_to_alice(api: Api) -> dict[str, list[int]]:
         "list_entry_id": [w.list_entry_river],
         "complaint_id": [w.complaint_b, w.complaint_river],
         "photo_no": [5],
+        "decision_id": [w.decision_lakeside, w.decision_river],  # staff only
     }
 
 
@@ -103,6 +104,7 @@ def _foreign_to_riverside(w: World) -> dict[str, list[int]]:
         "list_entry_id": [w.list_entry_lakeside],
         "complaint_id": [w.complaint_a, w.complaint_b],
         "photo_no": [5],
+        "decision_id": [w.decision_lakeside],
     }
 
 
@@ -122,7 +124,8 @@ async def _river_ids(api: Api) -> dict[str, int]:
             "lot_id": w.lot_river, "lane_id": w.lane_river, "space_id": w.space_river,
             "vehicle_id": w.vehicle_river, "monthly_pass_id": w.monthly_pass_river,
             "list_entry_id": w.list_entry_river,
-            "complaint_id": w.complaint_river, "photo_no": 1}
+            "complaint_id": w.complaint_river, "photo_no": 1,
+            "decision_id": w.decision_river}
 
 
 def _id_routes(api: Api) -> list[Route]:

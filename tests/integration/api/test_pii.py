@@ -39,6 +39,7 @@ def _ids_by_param(w: World) -> dict[str, list[int]]:
             "device_id": [w.lift_b1, w.lift_b2, w.gate_lakeside, w.lift_river],
             "asset_id": [w.asset_b1, w.asset_b2, w.asset_river],
             "plan_id": [w.plan_b1, w.plan_river],
+            "decision_id": [w.decision_lakeside, w.decision_river],
             "announcement_id": [w.ann_lakeside, w.ann_b1, w.ann_b2, w.ann_river],
             "notification_id": [w.note_alice, w.note_bob, w.note_river_manager],
             "complaint_id": [w.complaint_a, w.complaint_b, w.complaint_river],

@@ -21,6 +21,7 @@ from hub.store.device_tables import devices
 from tests.integration.access.seed import seed_access
 from tests.integration.billing.seed import seed_billing
 from tests.integration.notices.seed import seed_notices
+from tests.integration.parking_evidence.seed import seed_gate_evidence
 from tests.integration.parking_registry.seed import seed_parking_registry
 from tests.integration.work_orders.seed import seed_work_orders
 
@@ -73,6 +74,8 @@ class World:
     complaint_a: int = 0  # complaints of households A and B and of riverside's unit
     complaint_b: int = 0
     complaint_river: int = 0
+    decision_lakeside: int = 0  # parking evidence: a gate decision with a snapshot per site
+    decision_river: int = 0
     note_alice: int = 0  # notifications: b1's residents, riverside's manager
     note_bob: int = 0
     note_river_manager: int = 0
@@ -202,6 +205,7 @@ async def build(hub: Hub) -> World:
     await seed_notices(hub, w)
     await seed_billing(hub, w)
     await _tariffs(hub, w)
+    await seed_gate_evidence(hub, w)
     await seed_access(hub, w)
     await seed_parking_registry(hub, w)
     for username in w.accounts:
