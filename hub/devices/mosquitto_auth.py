@@ -31,6 +31,9 @@ PBKDF2_ITERATIONS = 101
 SALT_BYTES = 12
 DEVICE_WRITES = ("telemetry", "event", "status", "cmd/ack")
 DEVICE_READS = ("cmd",)
+# What a kind of device reads beyond its commands: a gate its retained allow-list (hub.parking.
+# allowlist), which lets it admit registered cars while the hub is unreachable.
+KIND_READS: dict[str, tuple[str, ...]] = {"gate": ("allowlist",)}
 # `+ # /` would turn a name into a wildcard or a topic level wherever it is substituted into
 # a topic; `:` ends the username in the password file.
 _REFUSED = frozenset("+#/:")
@@ -104,12 +107,14 @@ def acl_text(devices: Iterable[DeviceKey], hub_accounts: Iterable[str] = (HUB_AC
                   # 2.0.11 checks them without the `$share/group/` prefix; this line is for
                   # versions that check the prefixed form.
                   "topic read $share/+/estate/#",
-                  "topic write estate/+/+/+/cmd", ""]
+                  "topic write estate/+/+/+/cmd",
+                  "topic write estate/+/gate/+/allowlist", ""]
     for key in sorted(set(devices), key=str):
         root = device_root(key)
         lines.append(f"user {device_username(key)}")
         lines += [f"topic write {root}/{channel}" for channel in DEVICE_WRITES]
-        lines += [f"topic read {root}/{channel}" for channel in DEVICE_READS]
+        lines += [f"topic read {root}/{channel}"
+                  for channel in (*DEVICE_READS, *KIND_READS.get(key.kind, ()))]
         lines.append("")
     return "\n".join(lines)
 

@@ -13,7 +13,7 @@ import yaml
 
 from hub.devices.mosquitto_auth import device_username
 from hub.domain.observations import DeviceKey
-from simulators.mqtt.cameras import ImageSource, PlateCamera, Vehicles
+from simulators.mqtt.cameras import ImageSource, PlateCamera, Vehicles, pair_lanes
 from simulators.mqtt.device import Link, SimulatedDevice
 from simulators.mqtt.doors import DoorController
 from simulators.mqtt.gates import BarrierGate
@@ -47,6 +47,10 @@ def build_devices(scenario: Scenario, broker: str, passwords: Mapping[str, str] 
         link = Link(broker, password=passwords.get(username), protocol=protocol)
         common: dict[str, Any] = {"period_s": spec.period, "rng": _rng(seed, spec.device)}
         devices[spec.device] = _device(scenario, spec, link, common, vehicles, image_source)
+    # One lane controller per lane: each camera tells its lane's gate of every read, so the
+    # gate can decide from its allow-list when the hub does not answer.
+    pair_lanes([d for d in devices.values() if isinstance(d, BarrierGate)],
+               [d for d in devices.values() if isinstance(d, PlateCamera)])
     return devices
 
 

@@ -89,9 +89,13 @@ def test_acl_grants_a_device_only_its_own_channels_and_the_hub_reads_all_writes_
 
     assert acl["lakeside.gate.gate-north"] == {
         f"topic write {root}/telemetry", f"topic write {root}/event",
-        f"topic write {root}/status", f"topic write {root}/cmd/ack", f"topic read {root}/cmd"}
+        f"topic write {root}/status", f"topic write {root}/cmd/ack", f"topic read {root}/cmd",
+        f"topic read {root}/allowlist"}  # a gate reads its allow-list; a light does not
+    light = "estate/lakeside/light/light-1"
+    assert f"topic read {light}/cmd" in acl["lakeside.light.light-1"]
+    assert not any("allowlist" in line for line in acl["lakeside.light.light-1"])
     assert acl["hub"] == {"topic read estate/#", "topic read $share/+/estate/#",
-                          "topic write estate/+/+/+/cmd"}
+                          "topic write estate/+/+/+/cmd", "topic write estate/+/gate/+/allowlist"}
     assert acl[""] == set(), "nothing is granted to everyone: deny by default"
     assert not any(line.startswith("pattern") for lines in acl.values() for line in lines)
 
