@@ -252,6 +252,13 @@ class GateEvidence:
             if not path.exists():
                 self.files.write(path, encode_crop(crop))
 
+    async def warm(self) -> None:
+        """Start the reader's workers now (their model loaded), not at the first car; a
+        no-op without a pool."""
+        start = getattr(self._pool, "worker_pids", None)
+        if start is not None:
+            await start()
+
     async def drain(self) -> None:
         """Wait for the files being written (tests; shutdown)."""
         while self._pending:
