@@ -23,11 +23,13 @@ from hub.api.routers import maintenance as maintenance_routes
 from hub.api.routers import me as me_routes
 from hub.api.routers import me_access as me_access_routes
 from hub.api.routers import me_parking as me_parking_routes
+from hub.api.routers import my_parking as my_parking_routes
 from hub.api.routers import notifications as notification_routes
 from hub.api.routers import ownership as ownership_routes
 from hub.api.routers import parking as parking_routes
 from hub.api.routers import parking_evidence as parking_evidence_routes
 from hub.api.routers import parking_payments as parking_payment_routes
+from hub.api.routers import parking_sessions as parking_session_routes
 from hub.api.routers import payments as payment_routes
 from hub.api.routers import rules as rule_routes
 from hub.api.routers import tariffs as tariff_routes
@@ -48,7 +50,9 @@ ROUTERS = (health.router, auth.router, property.router, residents.router, staff.
            import_routes.router, ownership_routes.router, me_routes.router,
            access_routes.router, me_access_routes.router,
            parking_routes.router, me_parking_routes.router,
-           tariff_routes.router, parking_payment_routes.router)
+           tariff_routes.router, parking_payment_routes.router,
+           parking_session_routes.router, parking_session_routes.lane_router,
+           my_parking_routes.router)
 
 
 def create_app(settings: Settings, hub: Hub | None = None) -> FastAPI:

@@ -248,6 +248,16 @@ POLICY: Final[dict[tuple[str, str], Allowed]] = {
     ("GET", "/api/v1/parking/tariffs/{tariff_id}"): frozenset({A, M, SEC, F}),
     ("POST", "/api/v1/parking/tariffs/{tariff_id}/versions"): frozenset({A, M}),
     ("POST", "/api/v1/parking/tariffs/{tariff_id}/quote"): frozenset({A, M, SEC, F}),
+    # Parking sessions and gate decisions are location data: guards and managers read them
+    # and decide by hand (audited); residents read their own household's stays and charges.
+    ("GET", "/api/v1/parking/sessions"): frozenset({A, M, SEC}),
+    ("GET", "/api/v1/parking/sessions/{session_id}"): frozenset({A, M, SEC}),
+    ("POST", "/api/v1/parking/sessions/{session_id}/close"): frozenset({A, M, SEC}),
+    ("POST", "/api/v1/parking/sessions/{session_id}/cash"): frozenset({A, M, SEC}),
+    ("POST", "/api/v1/parking/lanes/{lane_id}/open"): frozenset({A, M, SEC}),
+    ("GET", "/api/v1/parking/occupancy"): frozenset({A, M, SEC, SD}),
+    ("GET", "/api/v1/me/parking/sessions"): frozenset({R}),
+    ("GET", "/api/v1/me/parking/charges"): frozenset({R}),
     # Doors and visitors (门禁, 访客). Guards and managers run doors, cards and the access log
     # (location data: nobody else reads it); the service desk reads visitor passes with the
     # visitor's phone masked; residents issue passes for their household and read their own.

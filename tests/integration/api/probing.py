@@ -67,6 +67,7 @@ def own_ids(w: World) -> dict[str, int]:
             "lot_id": w.lot_lakeside, "lane_id": w.lane_lakeside, "space_id": w.space_a,
             "vehicle_id": w.vehicle_a, "monthly_pass_id": w.monthly_pass_a,
             "list_entry_id": w.list_entry_lakeside,
+            "session_id": w.session_a,
             "complaint_id": w.complaint_a, "photo_no": 1, "decision_id": w.decision_lakeside}
 
 
@@ -207,6 +208,9 @@ def bodies(w: World, ids: Mapping[str, int], username: str) -> dict[Route, dict[
         ("POST", "/api/v1/me/visitor-passes"): {
             "visitor_name": "快递 courier", "valid_from": "2099-01-01T09:00:00+08:00",
             "valid_until": "2099-01-01T18:00:00+08:00"},
+        ("POST", "/api/v1/parking/sessions/{session_id}/close"): {"reason": "left unseen"},
+        ("POST", "/api/v1/parking/sessions/{session_id}/cash"): {"amount": "7.00"},
+        ("POST", "/api/v1/parking/lanes/{lane_id}/open"): {"reason": "visitor's plate unread"},
         ("POST", "/api/v1/maintenance/plans/for-category"): {
             "site_id": ids["site_id"], "category": "elevator", "template": "half-yearly",
             "first_due": "2027-06-01T09:00:00+08:00"},

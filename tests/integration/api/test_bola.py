@@ -71,6 +71,7 @@ async def _foreign_to_alice(api: Api) -> dict[str, list[int]]:
         "space_id": [w.space_b, w.space_river], "vehicle_id": [w.vehicle_b, w.vehicle_river],
         "monthly_pass_id": [w.monthly_pass_b, w.monthly_pass_river],
         "list_entry_id": [w.list_entry_river],
+        "session_id": [w.session_b, w.session_river],
         "complaint_id": [w.complaint_b, w.complaint_river],
         "photo_no": [5],
         "decision_id": [w.decision_lakeside, w.decision_river],  # staff only
@@ -102,6 +103,7 @@ def _foreign_to_riverside(w: World) -> dict[str, list[int]]:
         "space_id": [w.space_a, w.space_b], "vehicle_id": [w.vehicle_a, w.vehicle_b],
         "monthly_pass_id": [w.monthly_pass_a, w.monthly_pass_b],
         "list_entry_id": [w.list_entry_lakeside],
+        "session_id": [w.session_a, w.session_b],
         "complaint_id": [w.complaint_a, w.complaint_b],
         "photo_no": [5],
         "decision_id": [w.decision_lakeside],
@@ -124,6 +126,7 @@ async def _river_ids(api: Api) -> dict[str, int]:
             "lot_id": w.lot_river, "lane_id": w.lane_river, "space_id": w.space_river,
             "vehicle_id": w.vehicle_river, "monthly_pass_id": w.monthly_pass_river,
             "list_entry_id": w.list_entry_river,
+            "session_id": w.session_river,
             "complaint_id": w.complaint_river, "photo_no": 1,
             "decision_id": w.decision_river}
 

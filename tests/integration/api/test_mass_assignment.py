@@ -216,6 +216,12 @@ CASES: dict[str, tuple[str, Case]] = {
             "on": "2025-04-01", "reason": "gift", "document_ref": "ZY-2025-0401",
             "owners": [{"resident_id": w.alice_child, "share": "100"}],
             "ended_on": "2025-05-01"})),
+    "state of a closed session": ("body.state", lambda w: (
+        "POST", f"/api/v1/parking/sessions/{w.session_a}/close", {
+            "reason": "left unseen", "state": "inside"})),
+    "channel of cash": ("body.paid_by", lambda w: (
+        "POST", f"/api/v1/parking/sessions/{w.session_b}/cash", {
+            "amount": "7.00", "paid_by": "online"})),
     "status on a move-out": ("body.status", lambda w: (
         "POST", f"/api/v1/units/{w.unit_b}/move-out", {
             "resident_ids": [w.bob], "moved_out": "2029-06-01", "status": "vacant"})),

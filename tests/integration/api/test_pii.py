@@ -52,6 +52,7 @@ def _ids_by_param(w: World) -> dict[str, list[int]]:
             "vehicle_id": [w.vehicle_a, w.vehicle_b, w.vehicle_river],
             "monthly_pass_id": [w.monthly_pass_a, w.monthly_pass_b, w.monthly_pass_river],
             "list_entry_id": [w.list_entry_lakeside, w.list_entry_river],
+            "session_id": [w.session_a, w.session_b, w.session_river],
             "tariff_id": [w.tariff_lakeside, w.tariff_river]}
 
 

@@ -22,6 +22,7 @@ from tests.integration.access.seed import seed_access
 from tests.integration.billing.seed import seed_billing
 from tests.integration.notices.seed import seed_notices
 from tests.integration.parking_evidence.seed import seed_gate_evidence
+from tests.integration.parking_gate.seed import seed_gate_sessions
 from tests.integration.parking_registry.seed import seed_parking_registry
 from tests.integration.work_orders.seed import seed_work_orders
 
@@ -116,6 +117,9 @@ class World:
     monthly_pass_a: int = 0
     monthly_pass_b: int = 0
     monthly_pass_river: int = 0
+    session_a: int = 0  # gate: A's car inside, B's at the exit owing ¥7.00, riverside's car
+    session_b: int = 0
+    session_river: int = 0
     accounts: dict[str, int] = field(default_factory=dict)
     tokens: dict[str, str] = field(default_factory=dict)
     refresh_tokens: dict[str, str] = field(default_factory=dict)
@@ -208,6 +212,7 @@ async def build(hub: Hub) -> World:
     await seed_gate_evidence(hub, w)
     await seed_access(hub, w)
     await seed_parking_registry(hub, w)
+    await seed_gate_sessions(hub, w)
     for username in w.accounts:
         tokens = await bus.handle(c.Login(username, PASSWORD))
         w.tokens[username] = tokens.access_token
