@@ -71,6 +71,7 @@ from hub.security.pii import PiiVault
 from hub.security.tokens import TokenIssuer
 from hub.settings import Settings
 from hub.store import migrate
+from hub.store.access_visitors import count_visitor_entry
 from hub.store.billing_runs_sql import SqlBillingRuns
 from hub.store.db import make_engine, make_sessions
 from hub.store.mapping import start_mappers
@@ -252,7 +253,8 @@ def bootstrap(settings: Settings, *, clock: Clock = utc_now,
     # the access log (location data) kept only access.log_retention_days.
     doors = DoorFlow(lambda: SqlUnitOfWork(sessions), dependencies["access"], clock,
                      gateway=gateway, command_log=dependencies["command_log"],
-                     queue_size=settings.access.queue_size)
+                     queue_size=settings.access.queue_size,
+                     count_entry=partial(count_visitor_entry, engine))
     pipeline.observers.subscribe(doors.observe, *DoorFlow.KINDS)
     jobs["access.doors"] = doors.run
     pipeline.observers.subscribe(gate_flow.observe, *GateFlow.KINDS)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -54,6 +54,9 @@ from hub.ingest.registry_cache import DeviceInfo
 from hub.ports import Clock, DeviceCommandLog, DeviceGateway, UnitOfWork
 
 log = logging.getLogger(__name__)
+# Counts one entry of a visitor pass if one is left (a guarded UPDATE of its own); False: none
+# was left, another worker took the last one meanwhile (hub.store.access_visitors).
+CountEntry = Callable[[int, datetime], Awaitable[bool]]
 
 
 @dataclass(frozen=True)
@@ -81,12 +84,14 @@ class DoorFlow:
 
     def __init__(self, uow_factory: Callable[[], UnitOfWork], config: AccessConfig,
                  clock: Clock, *, gateway: DeviceGateway | None = None,
-                 command_log: DeviceCommandLog | None = None, queue_size: int = 1000) -> None:
+                 command_log: DeviceCommandLog | None = None, queue_size: int = 1000,
+                 count_entry: CountEntry | None = None) -> None:
         self._uow = uow_factory
         self._config = config
         self._clock = clock
         self._gateway = gateway
         self._command_log = command_log
+        self._count_entry = count_entry
         self._queue: asyncio.Queue[Delivered] = asyncio.Queue(queue_size)
         self.dropped = 0
         self.handled = 0
@@ -130,10 +135,7 @@ class DoorFlow:
             door = await uow.find_one(Door, device_id=device.id)
             scope = door_scope(device, door)
             facts = await self._facts(uow, read_credential(observation.credential), scope, at)
-            decision = facts.decision
-            if decision.allowed and decision.counts_entry and facts.visitor_pass is not None:
-                facts.visitor_pass.entries_used += 1
-                facts.visitor_pass.last_entry_at = at
+            decision = await self._count(facts, at)
             entry = AccessLogEntry(
                 site_id=device.site_id, device_id=device.id, presented=facts.presented,
                 allowed=decision.allowed, at=at, reasons=list(decision.reasons),
@@ -155,6 +157,19 @@ class DoorFlow:
         if command is not None and self._gateway is not None and self._command_log is not None:
             status = await send_unlock(command, self._gateway, self._command_log, self._clock())
         return Outcome(log_id, decision, command, status)
+
+    async def _count(self, facts: _Facts, at: datetime) -> Decision:
+        decision, visitor_pass = facts.decision, facts.visitor_pass
+        if not (decision.allowed and decision.counts_entry and visitor_pass is not None):
+            return decision
+        assert visitor_pass.id is not None
+        if self._count_entry is None:  # one process, one worker: the transaction's own count
+            visitor_pass.entries_used += 1
+            visitor_pass.last_entry_at = at
+            return decision
+        if await self._count_entry(visitor_pass.id, at):
+            return decision
+        return refuse(f"visitor pass {visitor_pass.id}: its last entry was taken meanwhile")
 
     async def _facts(self, uow: UnitOfWork, read: Read, scope: DoorScope,
                      at: datetime) -> _Facts:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from hub.domain.access.model import PassStatus
@@ -58,3 +58,14 @@ async def _household(connection: AsyncConnection, site_id: int, unit_id: int,
             or_(residencies.c.moved_out.is_(None), residencies.c.moved_out > day))
         .order_by(residencies.c.resident_id))
     return tuple(sorted({r.resident_id for r in rows}))
+
+
+async def count_visitor_entry(engine: AsyncEngine, pass_id: int, at: datetime) -> bool:
+    """Count one entry of the pass if one is left: a guarded UPDATE, so two workers deciding
+    the same pass at once cannot both take its last entry. False: none was left."""
+    async with engine.begin() as connection:
+        result = await connection.execute(
+            update(passes).where(passes.c.id == pass_id,
+                                 passes.c.entries_used < passes.c.entries_allowed)
+            .values(entries_used=passes.c.entries_used + 1, last_entry_at=at))
+    return bool(result.rowcount)

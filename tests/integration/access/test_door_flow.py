@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 
 import pytest
 from sqlalchemy import select
@@ -21,6 +22,7 @@ from hub.handlers.access_flow import DoorFlow, Outcome
 from hub.ingest.observers import Delivered
 from hub.ingest.registry_cache import DeviceInfo
 from hub.store.access_tables import access_log
+from hub.store.access_visitors import count_visitor_entry
 from hub.store.device_tables import device_commands
 from tests.integration.access.community import Community
 from tests.integration.access.conftest import NOW, Clock
@@ -66,7 +68,8 @@ def doors(hub: Hub, lakeside: Community, clock: Clock) -> Doors:
     from hub.ingest.command_log import SqlCommandLog
     gateway = FakeGateway()
     flow = DoorFlow(hub.uow, AccessConfig.from_settings(hub.settings), clock, gateway=gateway,
-                    command_log=SqlCommandLog(hub.engine))
+                    command_log=SqlCommandLog(hub.engine),
+                    count_entry=partial(count_visitor_entry, hub.engine))
     return Doors(hub, lakeside, flow, gateway, clock)
 
 
@@ -211,3 +214,25 @@ async def test_a_guard_opens_a_door_by_hand_logged_audited_and_unlocked(doors: D
             audit_log.c.action == "door_opened"))).one()
     assert (audited.actor_id, audited.target) == (77, f"door:{door}")
     assert "courier" not in str(audited.detail)
+
+
+async def test_the_last_entry_is_counted_once_and_a_late_count_refuses(doors: Doors) -> None:
+    w, bus, hub = doors.w, doors.hub.bus, doors.hub
+    issued = await bus.handle(h.IssueVisitorPass(
+        ALICE(w), visitor_name="王芳", valid_from=NOW, valid_until=NOW + timedelta(hours=6)))
+    assert await count_visitor_entry(hub.engine, issued.id, NOW)  # the guarded UPDATE
+    assert not await count_visitor_entry(hub.engine, issued.id, NOW)  # none left
+    # A worker that read the pass before another took its last entry: its count fails.
+    late = DoorFlow(hub.uow, AccessConfig.from_settings(hub.settings), doors.clock,
+                    gateway=doors.gateway, count_entry=_always_taken)
+    second = await bus.handle(h.IssueVisitorPass(
+        ALICE(w), visitor_name="王芳", valid_from=NOW, valid_until=NOW + timedelta(hours=6)))
+    doors.flow = late
+    outcome = await doors.present(w.gate_door, second.code)
+    assert outcome.decision.reasons == (
+        f"visitor pass {second.id}: its last entry was taken meanwhile",)
+    assert doors.gateway.sent == []
+
+
+async def _always_taken(pass_id: int, at: datetime) -> bool:
+    return False
