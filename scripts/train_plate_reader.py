@@ -5,8 +5,9 @@
 Samples are cut by the reader's own pipeline (hub.devices.plates.reader.plate_views), so the
 classifier learns the cells it will see:
 - scenes (render_scene, clean and hard): every candidate the locator finds on a plate gives
-  that plate's characters; candidates on no plate give JUNK for their first cell (where a
-  sign or a grille would have to pass for a province character);
+  that plate's characters; candidates away from every plate give JUNK for their first cell
+  (where a sign or a grille would have to pass for a province character); candidates that
+  overlap a plate askew give nothing (their first cell may be half a province character);
 - front views (render_plate) warped with jittered corners, blurred, darkened and noised:
   many more characters, provinces and special endings drawn evenly;
 - random patches of plate-less scenes: JUNK.
@@ -79,6 +80,12 @@ def _matches(corners: NDArray[np.float32], truth: NDArray[np.float32]) -> bool:
     return float(np.abs(corners - truth).max()) < 0.3 * height
 
 
+def _touches(a: NDArray[np.float32], b: NDArray[np.float32]) -> bool:
+    a0, a1 = a.min(axis=0), a.max(axis=0)
+    b0, b1 = b.min(axis=0), b.max(axis=0)
+    return bool(np.all(a0 < b1) and np.all(b0 < a1))
+
+
 def scene_samples(seed: int, count: int) -> Samples:
     rng = np.random.default_rng(seed)
     cells: list[NDArray[np.uint8]] = []
@@ -91,6 +98,9 @@ def scene_samples(seed: int, count: int) -> Samples:
         for candidate in find_candidates(scene.image):
             truth = next((p for p in scene.plates if _matches(candidate.corners, p.corners)),
                          None)
+            if truth is None and any(_touches(candidate.corners, p.corners)
+                                     for p in scene.plates):
+                continue  # a plate seen askew: neither its characters nor junk
             for view in plate_views(scene.image, candidate.corners, candidate.color_hint):
                 if truth is None:
                     cells.append(view.cells[0])
