@@ -14,7 +14,8 @@ classifier learns the cells it will see:
 A multilayer perceptron (features → 256 ReLU → classes, softmax) is trained in numpy with
 Adam, the feature standardisation folded into its first layer, and written as ONNX for
 cv2.dnn (hub/devices/plates/models/chars.onnx) with chars.json (classes, seed, accuracy).
-Everything random comes from the seed: the same seed writes the same model.
+Everything random comes from the seed: the same seed draws the same samples and starting
+weights; the trained weights match up to float rounding in the BLAS threads.
 """
 
 from __future__ import annotations
