@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from hub import demo
 from hub.api.app import create_app
 from hub.bootstrap import Hub, bootstrap
+from hub.demo_parking import seed_parking
 from hub.devices.broker import EmbeddedBroker
 from hub.devices.modbus.registers import RegisterMapError
 from hub.devices.registry_config import (
@@ -63,6 +64,9 @@ async def run_demo(settings: Settings, *, fresh: bool = False) -> int | None:
             await _seed_once(hub)
             await _register_devices(hub, shipped("devices.yaml"), source="demo",
                                     ports=_fleet_ports(fleet))
+            if await seed_parking(hub.bus, hub.uow, demo.SITE_CODE, hub.clock()):
+                print("Seeded the car park: lanes at the north and south gates, residents' "
+                      "cars, a monthly pass, the temporary tariff, door cards.")
             hub.health.beat("mqtt_broker", "ok", f"embedded at {broker.url}")
             _banner(settings, broker.url)
             simulated = community(demo.SITE_CODE, fault_every=DEMO_FAULT_EVERY_S)

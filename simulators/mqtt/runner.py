@@ -138,7 +138,8 @@ def community(site: str = "lakeside", *, lights: int = 4, gates: int = 2, doors:
         {"kind": "light", "device": f"light-{n}", "lit": True} for n in range(1, lights + 1)]
     for name in gate_names:
         devices.append({"kind": "gate", "device": f"gate-{name}", "lane": name})
-        devices += [{"kind": "camera", "device": f"cam-{name}-{way}", "lane": name,
+        # A lane per camera ("north-in", "north-out"): the hub's lanes are unique in a site.
+        devices += [{"kind": "camera", "device": f"cam-{name}-{way}", "lane": f"{name}-{way}",
                      "direction": way} for way in ("in", "out")]
     devices += [{"kind": "door", "device": f"door-{n}"} for n in range(1, doors + 1)]
     return scenario_from({"site": site, "devices": devices,
