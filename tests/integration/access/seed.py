@@ -15,17 +15,17 @@ from hub.store.device_tables import devices
 
 
 async def seed_access(hub: Hub, w: Any) -> None:
-    async def door(site: int, building: int, code: str) -> int:
+    async def door(site: int, building: int, code: str) -> tuple[int, int]:
         async with hub.engine.begin() as conn:
             device = int(await conn.scalar(devices.insert().values(
                 site_id=site, building_id=building, code=code, kind="door", name=code,
                 protocol="mqtt", connection={}, poll_period_s=1.0, timeout_s=300,
                 approval="active", tags=[]).returning(devices.c.id)))
         return int(await hub.bus.handle(h.RegisterDoor(SYSTEM, device, f"{code} 单元门",
-                                                       building)))
+                                                       building))), device
 
-    w.door_lakeside = await door(w.lakeside, w.b1, "door-b1")
-    w.door_river = await door(w.riverside, w.r1, "door-r1")
+    w.door_lakeside, w.door_device_lakeside = await door(w.lakeside, w.b1, "door-b1")
+    w.door_river, w.door_device_river = await door(w.riverside, w.r1, "door-r1")
     now = hub.clock()
     for attribute, site, unit, resident, card, visitor in (
             ("a", w.lakeside, w.unit_a, w.alice, "A1A1A1A1", "周杰"),

@@ -143,11 +143,15 @@ async def _ids(response: httpx.Response) -> set[int]:
 
 async def test_staff_list_the_devices_of_their_sites_and_buildings(dev: DevicesApi) -> None:
     w = dev.w
-    lakeside = {w.lift_b1, w.lift_b2, w.gate_lakeside}
+    # The world's lifts and gate, and the doors (of b1 and r1) and cameras its access and
+    # parking seeds add (riverside's lane has a gate of its own).
+    lakeside = {w.lift_b1, w.lift_b2, w.gate_lakeside, w.door_device_lakeside,
+                w.camera_lakeside}
+    riverside = {w.lift_river, w.door_device_river, w.camera_river, w.gate_river}
     seen = {user: await _ids(await dev.get(user, "/api/v1/devices"))
             for user in (*STAFF_READERS, "river-manager", "b2-tech")}
-    assert seen == {"admin": lakeside | {w.lift_river}, "manager": lakeside, "tech": lakeside,
-                    "desk": lakeside, "guard": lakeside, "river-manager": {w.lift_river},
+    assert seen == {"admin": lakeside | riverside, "manager": lakeside, "tech": lakeside,
+                    "desk": lakeside, "guard": lakeside, "river-manager": riverside,
                     "b2-tech": {w.lift_b2}}  # a building grant shows no site-wide gate
 
 
@@ -169,11 +173,11 @@ async def test_filters_narrow_the_list(dev: DevicesApi) -> None:
     assert await _ids(await dev.get("manager", "/api/v1/devices", building_id=w.b2)) == {
         w.lift_b2}
     assert await _ids(await dev.get("admin", "/api/v1/devices", site_id=w.riverside)) == {
-        w.lift_river}
+        w.lift_river, w.door_device_river, w.camera_river, w.gate_river}
     assert await _ids(await dev.get("manager", "/api/v1/devices", online="true")) == {
         w.lift_b1}
     assert await _ids(await dev.get("manager", "/api/v1/devices", online="false")) == {
-        w.lift_b2, w.gate_lakeside}
+        w.lift_b2, w.gate_lakeside, w.door_device_lakeside, w.camera_lakeside}
     assert await _ids(await dev.get("manager", "/api/v1/devices", approval="pending")) == set()
     assert await _ids(await dev.get("river-manager", "/api/v1/devices",
                                     site_id=w.lakeside)) == set()

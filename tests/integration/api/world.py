@@ -93,6 +93,8 @@ class World:
     tariff_river: int = 0
     door_lakeside: int = 0  # access: a door per site; per household a card and a visitor
     door_river: int = 0  # pass waiting for approval (tests/integration/access/seed.py)
+    door_device_lakeside: int = 0  # the door devices of those doors (in b1 and r1)
+    door_device_river: int = 0
     credential_a: int = 0
     credential_b: int = 0
     credential_river: int = 0
