@@ -20,3 +20,9 @@ def mariadb_url() -> str:
 @pytest.fixture
 def mqtt_url() -> str:
     return require_service("mqtt")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Drop the PostgreSQL template databases the store fixtures made for this session."""
+    from tests.integration.store.conftest import drop_pg_templates
+    drop_pg_templates()

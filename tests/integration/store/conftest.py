@@ -6,6 +6,7 @@ of tests/services.py and dropped afterwards, so tests never share rows or schema
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -30,8 +31,9 @@ BACKENDS = [
 
 
 @asynccontextmanager
-async def fresh_database(server_url: str) -> AsyncIterator[str]:
-    """Create a uniquely named database on the server, yield its URL, drop it."""
+async def fresh_database(server_url: str, template: str | None = None) -> AsyncIterator[str]:
+    """Create a uniquely named database on the server (PostgreSQL: a copy of `template`),
+    yield its URL, drop it."""
     server = make_url(server_url)
     name = f"hub_test_{secrets.token_hex(6)}"
     postgres = server.get_backend_name() == "postgresql"
@@ -39,7 +41,8 @@ async def fresh_database(server_url: str) -> AsyncIterator[str]:
     try:
         async with admin.connect() as connection:
             await connection.execute(text(
-                f"CREATE DATABASE {name}" if postgres
+                (f"CREATE DATABASE {name}" + (f" TEMPLATE {template}" if template else ""))
+                if postgres
                 else f"CREATE DATABASE {name} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"))
         try:
             yield server.set(database=name).render_as_string(hide_password=False)
@@ -63,11 +66,57 @@ async def empty_database_url(request: pytest.FixtureRequest,
         yield url
 
 
-@pytest.fixture
-async def database_url(empty_database_url: str) -> str:
+# PostgreSQL copies a database migrated once per test session (CREATE DATABASE ... TEMPLATE):
+# migrating every test's database through every revision was most of their time.
+_pg_templates: dict[str, str] = {}
+
+
+async def _pg_template(server_url: str) -> str:
+    if server_url not in _pg_templates:
+        name = f"hub_tmpl_{secrets.token_hex(6)}"
+        server = make_url(server_url)
+        admin = create_async_engine(server, isolation_level="AUTOCOMMIT")
+        try:
+            async with admin.connect() as connection:
+                await connection.execute(text(f"CREATE DATABASE {name}"))
+        finally:
+            await admin.dispose()
+        await upgrade_async(server.set(database=name).render_as_string(hide_password=False))
+        _pg_templates[server_url] = name
+    return _pg_templates[server_url]
+
+
+async def _drop_pg_templates() -> None:
+    for server_url, name in _pg_templates.items():
+        admin = create_async_engine(make_url(server_url), isolation_level="AUTOCOMMIT")
+        try:
+            async with admin.connect() as connection:
+                await connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        finally:
+            await admin.dispose()
+    _pg_templates.clear()
+
+
+def drop_pg_templates() -> None:
+    """At the end of the test session (tests/conftest.py), wherever the fixture was used."""
+    if _pg_templates:
+        asyncio.run(_drop_pg_templates())
+
+
+@pytest.fixture(params=BACKENDS)
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
     """A database migrated to the head revision."""
-    await upgrade_async(empty_database_url)
-    return empty_database_url
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}"
+        await upgrade_async(url)
+        yield url
+        return
+    server_url = require_service(request.param)
+    template = await _pg_template(server_url) if request.param == "postgres" else None
+    async with fresh_database(server_url, template=template) as url:
+        if template is None:
+            await upgrade_async(url)
+        yield url
 
 
 @pytest.fixture
