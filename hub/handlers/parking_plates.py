@@ -28,7 +28,7 @@ from hub.domain.parking.registry import (
 from hub.domain.parking.standing import ParkingDirectory, PlateStanding
 from hub.domain.parking.tariff import PlateColor, VehicleClass
 from hub.domain.residents import Residency
-from hub.handlers.parking_scope import audit, lot_of_site
+from hub.handlers.parking_scope import added, lot_of_site
 from hub.handlers.scope import managed_site, visible_site, visible_unit
 from hub.ports import Clock, UnitOfWork
 
@@ -88,12 +88,7 @@ async def register_vehicle(cmd: RegisterVehicle, uow: UnitOfWork, clock: Clock) 
                       new_energy=new_energy, resident_id=cmd.resident_id,
                       space_id=cmd.space_id, note=cmd.note)
     await check_vehicle(uow, vehicle)
-    uow.add(vehicle)
-    await uow.flush()
-    audit(uow, cmd.actor, clock(), "vehicle", vehicle.id, "created")
-    await uow.commit()
-    assert vehicle.id is not None
-    return vehicle.id
+    return await added(uow, cmd.actor, clock, "vehicle", vehicle)
 
 
 async def vehicle_in_scope(uow: UnitOfWork, actor: Actor, vehicle: Vehicle) -> None:
@@ -138,12 +133,7 @@ async def issue_pass(cmd: IssuePass, uow: UnitOfWork, clock: Clock) -> int:
                           grace_days=cmd.grace_days, vehicle_id=cmd.vehicle_id,
                           fee_ref=cmd.fee_ref)
     await check_pass(uow, monthly)
-    uow.add(monthly)
-    await uow.flush()
-    audit(uow, cmd.actor, clock(), "pass", monthly.id, "created")
-    await uow.commit()
-    assert monthly.id is not None
-    return monthly.id
+    return await added(uow, cmd.actor, clock, "pass", monthly)
 
 
 async def _pass_plate(uow: UnitOfWork, cmd: IssuePass) -> str:
@@ -170,12 +160,7 @@ async def add_list_entry(cmd: AddListEntry, uow: UnitOfWork, clock: Clock) -> in
                            reason=cmd.reason, valid_from=cmd.valid_from or clock(),
                            valid_to=cmd.valid_to)
     await check_list_entry(uow, entry)
-    uow.add(entry)
-    await uow.flush()
-    audit(uow, cmd.actor, clock(), "list_entry", entry.id, "created")
-    await uow.commit()
-    assert entry.id is not None
-    return entry.id
+    return await added(uow, cmd.actor, clock, "list_entry", entry)
 
 
 async def check_list_entry(uow: UnitOfWork, entry: PlateListEntry) -> None:

@@ -31,6 +31,7 @@ from hub.domain.property import Unit
 from hub.domain.registry import Device
 from hub.handlers import parking_plates as plates
 from hub.handlers.parking_scope import (
+    added,
     apply,
     audit,
     lot_of_site,
@@ -96,7 +97,7 @@ async def create_lot(cmd: CreateLot, uow: UnitOfWork, clock: Clock) -> int:
     lot = Lot(site_id=cmd.site_id, code=cmd.code, name=cmd.name, parent_id=cmd.parent_id,
               temporary_capacity=cmd.temporary_capacity, tariff_id=cmd.tariff_id)
     await _check_lot(uow, lot)
-    return await _added(uow, cmd.actor, clock, "lot", lot)
+    return await added(uow, cmd.actor, clock, "lot", lot)
 
 
 async def create_lane(cmd: CreateLane, uow: UnitOfWork, clock: Clock) -> int:
@@ -106,7 +107,7 @@ async def create_lane(cmd: CreateLane, uow: UnitOfWork, clock: Clock) -> int:
                 display_device_id=cmd.display_device_id,
                 vehicle_classes=list(cmd.vehicle_classes), plate_colors=list(cmd.plate_colors))
     await _check_lane(uow, lane)
-    return await _added(uow, cmd.actor, clock, "lane", lane)
+    return await added(uow, cmd.actor, clock, "lane", lane)
 
 
 async def create_space(cmd: CreateSpace, uow: UnitOfWork, clock: Clock) -> int:
@@ -114,7 +115,7 @@ async def create_space(cmd: CreateSpace, uow: UnitOfWork, clock: Clock) -> int:
     space = Space(site_id=lot.site_id, lot_id=cmd.lot_id, code=cmd.code, kind=cmd.kind,
                   unit_id=cmd.unit_id, valid_from=cmd.valid_from, valid_to=cmd.valid_to)
     await _check_space(uow, space)
-    return await _added(uow, cmd.actor, clock, "space", space)
+    return await added(uow, cmd.actor, clock, "space", space)
 
 
 async def _writable_lot(uow: UnitOfWork, actor: Actor, lot_id: int) -> Lot:
@@ -123,15 +124,6 @@ async def _writable_lot(uow: UnitOfWork, actor: Actor, lot_id: int) -> Lot:
     except NotFound:
         raise Invalid(f"no lot {lot_id} in your sites", field="lot_id") from None
     return lot
-
-
-async def _added(uow: UnitOfWork, actor: Actor, clock: Clock, kind: str, record: Any) -> int:
-    uow.add(record)
-    await uow.flush()
-    audit(uow, actor, clock(), kind, record.id, "created")
-    await uow.commit()
-    assert record.id is not None
-    return int(record.id)
 
 
 async def _check_lot(uow: UnitOfWork, lot: Lot) -> None:

@@ -24,7 +24,7 @@ from hub.domain.parking.registry import (
     Vehicle,
 )
 from hub.handlers.scope import managed_site, visible_unit
-from hub.ports import UnitOfWork
+from hub.ports import Clock, UnitOfWork
 
 R = TypeVar("R")
 
@@ -83,3 +83,13 @@ def audit(uow: UnitOfWork, actor: Actor, at: datetime, kind: str, ident: int | N
         detail["fields"] = ",".join(sorted(names))
     uow.audit(entry_by(actor, at, AuditAction.CONFIG_CHANGED, f"parking_{kind}:{ident}",
                        detail))
+
+
+async def added(uow: UnitOfWork, actor: Actor, clock: Clock, kind: str, record: Any) -> int:
+    """Store a new record, audit its creation (no values) and commit; its id."""
+    uow.add(record)
+    await uow.flush()
+    audit(uow, actor, clock(), kind, record.id, "created")
+    await uow.commit()
+    assert record.id is not None
+    return int(record.id)
