@@ -42,7 +42,6 @@ from hub.store.db import make_sessions
 from tests.integration.parking_gate.world import T0, World, build_world
 
 M = timedelta(minutes=1)
-MODEL = Path(__file__).parents[3] / "hub/devices/plates/models/chars.onnx"
 
 
 @dataclass
@@ -234,7 +233,6 @@ async def test_evidence_goes_with_the_plate_logs(rig: Rig) -> None:
             GateDecision.id == old.decision_id))).first() is None  # type: ignore[arg-type]
 
 
-@pytest.mark.skipif(not MODEL.exists(), reason=f"the plate reader's model {MODEL} is not there")
 async def test_the_real_reader_pool_refuses_bad_payloads_and_goes_on(
         engine: AsyncEngine, tmp_path: Path) -> None:
     from hub.devices.plates.pool import PlateReaderPool
