@@ -168,8 +168,9 @@ class GateFlow:
             log.exception("security alert for %s at lane %s failed", read.plate, lane.code)
 
     async def passed(self, device_id: int, passed: VehiclePassed) -> None:
-        """The lane's loop saw a car go through: noted on the lane's latest opening."""
-        lane = await self.gate.lookups.lane(device_id, passed.lane or "")
+        """The lane's loop saw a car go through: noted on the lane's latest opening. The
+        event is the barrier's own, so its lane is found by barrier, not by camera."""
+        lane = await self.gate.lookups.barrier_lane(device_id, passed.lane)
         if lane is None:
             return
         at = passed.envelope.ts or passed.envelope.received_at

@@ -63,6 +63,7 @@ class Lookups:
         self._sessions = sessions
         self._lane_by_id = lane_by_id
         self._lanes: _Cache[tuple[int, str], LaneInfo | None] = _Cache(ttl)
+        self._barrier_lanes: _Cache[tuple[int, str], LaneInfo | None] = _Cache(ttl)
         self._lanes_by_id: _Cache[int, LaneInfo] = _Cache(24 * 3600.0)
         self._lots: _Cache[int, LotInfo | None] = _Cache(ttl)
         self._zones: dict[int, ZoneInfo] = {}
@@ -70,7 +71,7 @@ class Lookups:
 
     def changed(self) -> None:
         """Staff changed the registry: read it afresh."""
-        for cache in (self._lanes, self._lots, self._tariffs):
+        for cache in (self._lanes, self._barrier_lanes, self._lots, self._tariffs):
             cache.clear()
 
     async def lane(self, camera_device_id: int, code: str) -> LaneInfo | None:
@@ -79,6 +80,12 @@ class Lookups:
         if lane is not None:
             self._lanes_by_id.put(lane.lane_id, lane)
         return lane
+
+    async def barrier_lane(self, barrier_device_id: int, code: str | None) -> LaneInfo | None:
+        """The lane of a barrier's own event (the loop saw a car pass)."""
+        return await self._barrier_lanes.get(
+            (barrier_device_id, code or ""),
+            partial(self.directory.lane_of_barrier, barrier_device_id, code))
 
     async def lane_by_id(self, lane_id: int) -> LaneInfo | None:
         """A lane the flow has seen, or one the registry finds by id."""

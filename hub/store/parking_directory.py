@@ -67,6 +67,15 @@ class SqlParkingDirectory:
                 parking_lanes.c.code == lane_code))).first()
         return None if row is None else _lane(row)
 
+    async def lane_of_barrier(self, barrier_device_id: int, lane_code: str | None
+                              ) -> LaneInfo | None:
+        query = select(parking_lanes).where(parking_lanes.c.barrier_device_id == barrier_device_id)
+        if lane_code:
+            query = query.where(parking_lanes.c.code == lane_code)
+        async with self._sessions() as session:
+            rows = (await session.execute(query.limit(2))).all()
+        return _lane(rows[0]) if len(rows) == 1 else None
+
     async def lot(self, lot_id: int) -> LotInfo | None:
         async with self._sessions() as session:
             row = (await session.execute(

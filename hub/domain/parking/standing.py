@@ -103,6 +103,12 @@ class ParkingDirectory(Protocol):
         """The lane a camera's event belongs to: by camera and `lane` code."""
         ...
 
+    async def lane_of_barrier(self, barrier_device_id: int, lane_code: str | None
+                              ) -> LaneInfo | None:
+        """The lane a barrier's own event (`passed`) belongs to: by barrier and `lane` code;
+        with no code, the barrier's one lane (None when it serves several)."""
+        ...
+
     async def lot(self, lot_id: int) -> LotInfo | None: ...
 
     async def standing(self, site_id: int, plate: str, at: datetime) -> PlateStanding:

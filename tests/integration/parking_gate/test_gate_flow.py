@@ -256,3 +256,22 @@ async def test_reads_reach_the_flow_through_its_queue_per_site(world: World) -> 
     finally:
         runner.cancel()
     assert world.flow.decided == 1 and world.opened("gate-in") == 1
+
+
+async def test_the_barriers_loop_marks_the_opening_it_let_through(world: World) -> None:
+    """`passed` is the barrier's own event: it is matched to the lane by barrier, never by
+    camera, and noted on the lane's latest opening only."""
+    from hub.domain.observations import DeviceKey, Envelope, VehiclePassed
+    await world.enter("沪S80808", T0)
+    gate_in = world.lane_in.barrier_device_id
+    assert gate_in is not None
+    envelope = Envelope(DeviceKey("lakeside", "gate", "gate-in"), T0 + timedelta(seconds=4),
+                        T0 + timedelta(seconds=4), 1, "b1")
+
+    await world.flow.passed(world.camera_in, VehiclePassed(envelope, lane="in-1"))
+    decisions = await world.flow.decisions_of((await world.all_sessions())[0].id)
+    assert [d.passed_at for d in decisions] == [None]  # a camera has no loop
+
+    await world.flow.passed(gate_in, VehiclePassed(envelope, lane="in-1"))
+    decisions = await world.flow.decisions_of((await world.all_sessions())[0].id)
+    assert [d.passed_at for d in decisions] == [T0 + timedelta(seconds=4)]

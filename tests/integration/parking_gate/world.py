@@ -56,6 +56,13 @@ class FakeDirectory:
     async def lane_of_camera(self, camera_device_id: int, lane_code: str) -> LaneInfo | None:
         return self.lanes.get((camera_device_id, lane_code))
 
+    async def lane_of_barrier(self, barrier_device_id: int, lane_code: str | None
+                              ) -> LaneInfo | None:
+        found = [lane for lane in self.lanes.values()
+                 if lane.barrier_device_id == barrier_device_id
+                 and lane_code in (None, lane.code)]
+        return found[0] if len(found) == 1 else None
+
     async def lot(self, lot_id: int) -> LotInfo | None:
         return self.lots.get(lot_id)
 

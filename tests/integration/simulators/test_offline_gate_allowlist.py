@@ -45,6 +45,10 @@ class Directory:
     async def lane_of_camera(self, camera_device_id: int, lane_code: str) -> LaneInfo | None:
         return None
 
+    async def lane_of_barrier(self, barrier_device_id: int, lane_code: str | None
+                              ) -> LaneInfo | None:
+        return None
+
     async def lot(self, lot_id: int) -> LotInfo | None:
         return None
 

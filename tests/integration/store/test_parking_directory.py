@@ -158,6 +158,10 @@ async def test_a_lane_is_found_by_its_camera_and_code(
                             ids["camera"], ids["gate"], None, frozenset(),
                             frozenset({PlateColor.BLUE, PlateColor.GREEN}))
     assert await directory.lane_of_camera(ids["camera"], "south-in") is None
+    assert await directory.lane_of_barrier(ids["gate"], "north-in") == lane
+    assert await directory.lane_of_barrier(ids["gate"], None) == lane  # its only lane
+    assert await directory.lane_of_barrier(ids["gate"], "south-in") is None
+    assert await directory.lane_of_barrier(ids["camera"], "north-in") is None
     basement = await directory.lot(ids["basement"])
     assert basement is not None and basement.parent_id == ids["lot"]
     assert (basement.code, basement.temporary_capacity, basement.tariff_id) == ("b1", 0, None)
