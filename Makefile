@@ -13,8 +13,9 @@ LINT_PATHS := $(wildcard hub tests simulators)
 demo: $(STAMP)
 	$(BIN)/hub demo
 
+# -n auto: one worker per core (pytest-xdist); loadgroup keeps the shared-broker tests on one.
 test: $(STAMP)
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n auto --dist loadgroup --durations=25
 
 lint: $(STAMP)
 	$(BIN)/ruff check $(LINT_PATHS)
