@@ -3,11 +3,10 @@ directory, the device gateway and the bus."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from hub.domain.parking.events import ParkingChargePaid
-from hub.domain.parking.standing import LaneInfo, ParkingDirectory
+from hub.domain.parking.standing import ParkingDirectory
 from hub.parking.commands import GateCommands
 from hub.parking.evidence import GateEvidence
 from hub.parking.flow import GateFlow, Handle
@@ -17,18 +16,12 @@ from hub.parking.reading import PlateImageReader
 from hub.ports import Clock, DeviceCommandLog, DeviceGateway
 from hub.settings import Settings
 from hub.store.access_visitors import SqlVisitorVehicles
-from hub.store.parking_directory import SqlParkingDirectory, _lane
-from hub.store.parking_registry_tables import parking_lanes
+from hub.store.parking_directory import SqlParkingDirectory
 
 
 def sql_lane_by_id(sessions: async_sessionmaker[AsyncSession]) -> LaneById:
     """A lane by id (a guard's manual open of a lane no read has passed yet)."""
-    async def lane(lane_id: int) -> LaneInfo | None:
-        async with sessions() as db:
-            row = (await db.execute(select(parking_lanes)
-                                    .where(parking_lanes.c.id == lane_id))).first()
-        return None if row is None else _lane(row)
-    return lane
+    return SqlParkingDirectory(sessions).lane_by_id
 
 
 def sql_directory(sessions: async_sessionmaker[AsyncSession]) -> ParkingDirectory:

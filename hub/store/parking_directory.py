@@ -67,6 +67,13 @@ class SqlParkingDirectory:
                 parking_lanes.c.code == lane_code))).first()
         return None if row is None else _lane(row)
 
+    async def lane_by_id(self, lane_id: int) -> LaneInfo | None:
+        """A lane by id (a guard's manual open of a lane no read has passed yet)."""
+        async with self._sessions() as session:
+            row = (await session.execute(
+                select(parking_lanes).where(parking_lanes.c.id == lane_id))).first()
+        return None if row is None else _lane(row)
+
     async def lane_of_barrier(self, barrier_device_id: int, lane_code: str | None
                               ) -> LaneInfo | None:
         query = select(parking_lanes).where(parking_lanes.c.barrier_device_id == barrier_device_id)

@@ -162,6 +162,8 @@ async def test_a_lane_is_found_by_its_camera_and_code(
     assert await directory.lane_of_barrier(ids["gate"], None) == lane  # its only lane
     assert await directory.lane_of_barrier(ids["gate"], "south-in") is None
     assert await directory.lane_of_barrier(ids["camera"], "north-in") is None
+    assert await directory.lane_by_id(ids["lane"]) == lane
+    assert await directory.lane_by_id(ids["lane"] + 100) is None
     basement = await directory.lot(ids["basement"])
     assert basement is not None and basement.parent_id == ids["lot"]
     assert (basement.code, basement.temporary_capacity, basement.tariff_id) == ("b1", 0, None)
