@@ -1,31 +1,44 @@
 """Train the plate reader's character classifier from images the renderer draws.
 
-    .venv/bin/python scripts/train_plate_reader.py --seed 7
+PyTorch (2.13.0, the CPU build) is needed to train, and only to train: the hub reads with
+cv2.dnn from the committed ONNX file. Install it in a venv of its own, never in the hub's:
+
+    python3.11 -m venv /tmp/trainvenv
+    /tmp/trainvenv/bin/pip install -c constraints.txt -e . 'torch==2.13.0'
+    /tmp/trainvenv/bin/python scripts/train_plate_reader.py --seed 7 --threads 2
 
 Samples are cut by the reader's own pipeline (hub.devices.plates.reader.plate_views), so the
 classifier learns the cells it will see:
-- scenes (render_scene, clean and hard): every candidate the locator finds on a plate gives
-  that plate's characters; candidates away from every plate give JUNK for their first cell
-  (where a sign or a grille would have to pass for a province character); candidates that
-  overlap a plate askew give nothing (their first cell may be half a province character);
-- front views (render_plate) warped with jittered corners, blurred, darkened and noised:
-  many more characters, provinces and special endings drawn evenly;
+- scenes (render_scene, a third clean, two thirds hard): every candidate the locator finds
+  on a plate gives that plate's characters; candidates away from every plate give JUNK for
+  their first cell (where a sign or a grille would have to pass for a province character);
+  candidates that overlap a plate askew give nothing (their first cell may be half a
+  province character);
+- front views (render_plate) warped with jittered corners, half of them through the
+  scenes' hard camera (low light, shadow, glare, motion or gaussian blur, noise, JPEG), half
+  blurred, dimmed and noised more mildly: many more characters, provinces and special
+  endings drawn evenly;
 - random patches of plate-less scenes: JUNK.
-A multilayer perceptron (features → 256 ReLU → classes, softmax) is trained in numpy with
-Adam, the feature standardisation folded into its first layer, and written as ONNX for
-cv2.dnn (hub/devices/plates/models/chars.onnx) with chars.json (classes, seed, accuracy).
-Everything random comes from the seed: the same seed draws the same samples and starting
-weights; the trained weights match up to float rounding in the BLAS threads.
+A convolutional network (three 3×3 convolutions of 16, 32 and 64 channels, each with ReLU
+and a 2×2 max-pool, then 128 ReLU → classes, softmax) is trained with PyTorch on CPU and
+written as ONNX for cv2.dnn (hub/devices/plates/models/chars.onnx, by onnx_mlp.cnn_onnx,
+checked against torch before it is written) with chars.json (classes, seed, counts,
+held-out accuracy). Everything random comes from the seed: the samples (each job of 100
+scenes or 400 front views seeded from the seed and its index), the held-out split, the
+starting weights and the batches; torch runs with deterministic algorithms, so the same
+seed and --threads give the same model.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import multiprocessing
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -35,15 +48,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from hub.devices.plates.classify import (
     CLASSES,
-    FEATURES,
     INDEX,
+    INPUT,
     JUNK,
     META_FILE,
     MODEL_FILE,
-    features,
+    CharClassifier,
+    inputs,
 )
 from hub.devices.plates.locate import find_candidates
-from hub.devices.plates.onnx_mlp import mlp_onnx
+from hub.devices.plates.onnx_mlp import cnn_onnx
 from hub.devices.plates.reader import plate_views
 from hub.devices.plates.render import (
     COLORS,
@@ -52,6 +66,7 @@ from hub.devices.plates.render import (
     random_plate,
     render_plate,
 )
+from hub.devices.plates.scene import _camera as camera
 from hub.devices.plates.scene import render_scene
 from hub.devices.plates.segment import CELL_H, CELL_W
 from hub.domain.parking.plates import DIGITS, LETTERS, PROVINCES
@@ -140,18 +155,13 @@ def front_samples(seed: int, count: int) -> Samples:
         canvas = cv2.copyMakeBorder(plate, margin, margin, margin, margin,
                                     cv2.BORDER_CONSTANT,
                                     value=[int(v) for v in rng.integers(0, 255, 3)])
-        canvas = canvas.astype(np.float32)
-        if rng.random() < 0.5:
-            canvas = cv2.GaussianBlur(canvas, (0, 0), rng.uniform(0.3, 1.6))
-        canvas *= rng.uniform(0.3, 1.15)
-        canvas += rng.normal(0, rng.uniform(0, 10), canvas.shape).astype(np.float32)
-        image = np.clip(canvas, 0, 255).astype(np.uint8)
-        if rng.random() < 0.3:
-            quality = int(rng.integers(25, 80))
-            image = cv2.imdecode(cv2.imencode(".jpg", image,
-                                              [cv2.IMWRITE_JPEG_QUALITY, quality])[1],
-                                 cv2.IMREAD_COLOR)
         truth = np.array([[0, 0], [pw, 0], [pw, ph], [0, ph]], np.float32) + margin - 0.5
+        if rng.random() < 0.5:
+            # the scenes' hard camera (two or three of low light, shadow, glare, motion or
+            # gaussian blur, noise, JPEG 20-45) on the plate alone
+            image = camera(rng, canvas, [truth.astype(np.float64)], "hard")
+        else:
+            image = _soft_camera(rng, canvas)
         jitter = rng.normal(0, 1, (4, 2)) * np.array([pw * 0.012, ph * 0.04])
         corners = (truth + jitter).astype(np.float32)
         for view in plate_views(image, corners, None):
@@ -161,117 +171,168 @@ def front_samples(seed: int, count: int) -> Samples:
     return cells, labels
 
 
-def _job(args: tuple[str, int, int]) -> Samples:
-    kind, seed, count = args
+def _soft_camera(rng: np.random.Generator, canvas: NDArray[np.uint8]) -> NDArray[np.uint8]:
+    """Gaussian blur, dimming, noise and JPEG, each milder than the hard scenes' worst."""
+    image = canvas.astype(np.float32)
+    if rng.random() < 0.5:
+        image = cv2.GaussianBlur(image, (0, 0), rng.uniform(0.3, 1.6))
+    image *= rng.uniform(0.3, 1.15)
+    image += rng.normal(0, rng.uniform(0, 10), image.shape).astype(np.float32)
+    out = np.clip(image, 0, 255).astype(np.uint8)
+    if rng.random() < 0.3:
+        quality = int(rng.integers(25, 80))
+        out = cv2.imdecode(cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, quality])[1],
+                           cv2.IMREAD_COLOR)
+    return out
+
+
+def _job(args: tuple[str, int, int, Path | None]) -> Samples:
+    kind, seed, count, cache = args
+    cached = cache / f"{kind}-{seed}-{count}.npz" if cache is not None else None
+    if cached is not None and cached.exists():
+        with np.load(cached) as data:
+            return list(data["cells"]), [int(v) for v in data["labels"]]
     cv2.setNumThreads(1)
-    return scene_samples(seed, count) if kind == "scene" else front_samples(seed, count)
+    samples = scene_samples(seed, count) if kind == "scene" else front_samples(seed, count)
+    if cached is not None:
+        cells = np.stack(samples[0]) if samples[0] else np.zeros((0, CELL_H, CELL_W), np.uint8)
+        np.savez(cached, cells=cells, labels=np.asarray(samples[1], np.int64))
+    return samples
 
 
-def collect(seed: int, scenes: int, fronts: int, workers: int) -> tuple[NDArray[np.float32],
-                                                                         NDArray[np.int64]]:
+def collect(seed: int, scenes: int, fronts: int, workers: int, cache: Path | None = None
+            ) -> tuple[NDArray[np.uint8], NDArray[np.int64]]:
+    """Every cell (CELL_H×CELL_W uint8) with its class index. Jobs of 100 scenes or 400
+    front views, each seeded from the seed and its index, so a job gives the same cells
+    whatever the totals; with a cache directory each job's cells are kept there (a longer
+    run re-uses the shorter one's)."""
     chunk = 100
-    jobs = [("scene", seed * 1000 + i, min(chunk, scenes - i * chunk))
-            for i in range((scenes + chunk - 1) // chunk)]
-    jobs += [("front", seed * 1000 + 500 + i, min(chunk * 4, fronts - i * chunk * 4))
-             for i in range((fronts + chunk * 4 - 1) // (chunk * 4))]
+    scene_jobs = [("scene", seed * 1000 + i, min(chunk, scenes - i * chunk), cache)
+                  for i in range((scenes + chunk - 1) // chunk)]
+    front_jobs = [("front", seed * 1000 + 500 + i, min(chunk * 4, fronts - i * chunk * 4), cache)
+                  for i in range((fronts + chunk * 4 - 1) // (chunk * 4))]
+    # Run scenes and front views interleaved (a cache filled part way holds both), then
+    # put the cells in job order: the same whatever the scheduling.
+    jobs = [job for pair in itertools.zip_longest(scene_jobs, front_jobs) for job in pair
+            if job is not None]
+    if cache is not None:
+        cache.mkdir(parents=True, exist_ok=True)
     with multiprocessing.get_context("spawn").Pool(workers) as pool:
-        parts = pool.map(_job, jobs)  # in job order: reproducible whatever the scheduling
-    feats, labels = [], []
-    for cells, part_labels in parts:
-        if cells:
-            feats.append(features(cells))
-            labels.extend(part_labels)
-    return np.concatenate(feats), np.asarray(labels, np.int64)
+        done = dict(zip(jobs, pool.map(_job, jobs, chunksize=1), strict=True))
+    parts = [done[job] for job in scene_jobs + front_jobs]
+    cells: list[NDArray[np.uint8]] = []
+    labels: list[int] = []
+    for part_cells, part_labels in parts:
+        cells.extend(part_cells)
+        labels.extend(part_labels)
+    return np.stack(cells).astype(np.uint8), np.asarray(labels, np.int64)
+
+
+CONVS = (16, 32, 64)  # channels of the three 3×3 convolutions, each followed by a 2×2 max-pool
+HIDDEN = 128
 
 
 def train(x: NDArray[np.float32], y: NDArray[np.int64], seed: int, epochs: int,
-          hidden: int) -> list[tuple[NDArray[np.float32], NDArray[np.float32]]]:
-    """Softmax MLP, one hidden ReLU layer, Adam, minibatches; weights as [out, in]."""
-    rng = np.random.default_rng(seed)
+          threads: int) -> tuple[list[tuple[NDArray[np.float32], NDArray[np.float32]]],
+                                 list[tuple[NDArray[np.float32], NDArray[np.float32]]], Any]:
+    """The convolutional network trained with PyTorch (CPU, deterministic, `threads`
+    threads): Adam, class-balanced cross-entropy, one cosine cycle of the learning rate, a
+    pixel or two of random shift per batch. Returns the convolutions' and the dense layers'
+    (weight, bias) as float32 arrays, and the torch model for the held-out check."""
+    import torch
+    from torch import nn
+
+    torch.manual_seed(seed)
+    torch.set_num_threads(threads)
+    torch.use_deterministic_algorithms(True)
     classes = len(CLASSES)
-    mean = x.mean(axis=0)
-    std = x.std(axis=0) + 1e-3
-    xs = (x - mean) / std
-    w1 = (rng.normal(0, np.sqrt(2 / x.shape[1]), (x.shape[1], hidden))).astype(np.float32)
-    b1 = np.zeros(hidden, np.float32)
-    w2 = (rng.normal(0, np.sqrt(1 / hidden), (hidden, classes))).astype(np.float32)
-    b2 = np.zeros(classes, np.float32)
-    params = [w1, b1, w2, b2]
-    moments = [np.zeros_like(p) for p in params]
-    squares = [np.zeros_like(p) for p in params]
+    layers: list[nn.Module] = []
+    channels = 1
+    for width in CONVS:
+        layers += [nn.Conv2d(channels, width, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2)]
+        channels = width
+    flat = channels * (CELL_H >> len(CONVS)) * (CELL_W >> len(CONVS))
+    layers += [nn.Flatten(), nn.Dropout(0.2), nn.Linear(flat, HIDDEN), nn.ReLU(),
+               nn.Linear(HIDDEN, classes)]
+    model = nn.Sequential(*layers)
     # Rare classes (provinces, specials) weigh as much as common ones.
     counts = np.bincount(y, minlength=classes).astype(np.float32)
     class_weight = np.where(counts > 0, counts.sum() / (classes * np.maximum(counts, 1)), 0)
     class_weight = np.clip(class_weight, 0.2, 5.0).astype(np.float32)
-    step, batch, rate, decay = 0, 256, 2e-3, 1e-4
+    loss_fn = nn.CrossEntropyLoss(weight=torch.from_numpy(class_weight))
+    batch = 256
+    steps = epochs * ((len(y) + batch - 1) // batch)
+    optimiser = torch.optim.Adam(model.parameters(), lr=2e-3, weight_decay=1e-5)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=3e-3, total_steps=steps)
+    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+    generator = torch.Generator().manual_seed(seed)
     for epoch in range(epochs):
-        order = rng.permutation(len(xs))
-        lr = rate * (0.5 ** (epoch // max(1, epochs // 3)))
+        model.train()
+        order = torch.randperm(len(yt), generator=generator)
         loss_sum = 0.0
         for start in range(0, len(order), batch):
             idx = order[start:start + batch]
-            xb, yb = xs[idx], y[idx]
-            h = np.maximum(xb @ w1 + b1, 0)
-            z = h @ w2 + b2
-            z -= z.max(axis=1, keepdims=True)
-            p = np.exp(z)
-            p /= p.sum(axis=1, keepdims=True)
-            weight = class_weight[yb][:, None]
-            loss_sum += float(-(np.log(p[np.arange(len(yb)), yb] + 1e-9)
-                                * weight[:, 0]).sum())
-            grad_z = p
-            grad_z[np.arange(len(yb)), yb] -= 1
-            grad_z *= weight / len(yb)
-            grads = [None, None, h.T @ grad_z + decay * w2, grad_z.sum(axis=0)]
-            grad_h = (grad_z @ w2.T) * (h > 0)
-            grads[0] = xb.T @ grad_h + decay * w1
-            grads[1] = grad_h.sum(axis=0)
-            step += 1
-            for i, grad in enumerate(grads):
-                moments[i] = 0.9 * moments[i] + 0.1 * grad
-                squares[i] = 0.999 * squares[i] + 0.001 * grad * grad
-                m_hat = moments[i] / (1 - 0.9 ** step)
-                v_hat = squares[i] / (1 - 0.999 ** step)
-                params[i] -= (lr * m_hat / (np.sqrt(v_hat) + 1e-8)).astype(np.float32)
-        print(f"  epoch {epoch + 1}/{epochs}: loss {loss_sum / len(xs):.4f}", flush=True)
-    # Fold the standardisation into the first layer: (x - mean) / std @ w1 + b1.
-    first_w = (w1 / std[:, None]).T.astype(np.float32)
-    first_b = (b1 - (mean / std) @ w1).astype(np.float32)
-    return [(first_w, first_b), (w2.T.astype(np.float32), b2.astype(np.float32))]
+            xb = xt[idx]
+            dy, dx = (int(v) for v in torch.randint(-1, 2, (2,), generator=generator))
+            xb = torch.roll(xb, shifts=(dy, dx), dims=(2, 3))  # the cutter is a pixel off
+            loss = loss_fn(model(xb), yt[idx])
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+            schedule.step()
+            loss_sum += float(loss.detach()) * len(idx)
+        print(f"  epoch {epoch + 1}/{epochs}: loss {loss_sum / len(yt):.4f}", flush=True)
+    model.eval()
+    params = [(m.weight.detach().numpy().astype(np.float32).copy(),
+               m.bias.detach().numpy().astype(np.float32).copy())
+              for m in model if isinstance(m, nn.Conv2d | nn.Linear)]
+    return params[:len(CONVS)], params[len(CONVS):], model
 
 
-def predict(layers: list[tuple[NDArray[np.float32], NDArray[np.float32]]],
-            x: NDArray[np.float32]) -> NDArray[np.int64]:
-    h = np.maximum(x @ layers[0][0].T + layers[0][1], 0)
-    return np.argmax(h @ layers[1][0].T + layers[1][1], axis=1)
+def predict(model: Any, x: NDArray[np.float32]) -> NDArray[np.int64]:
+    import torch
+
+    with torch.no_grad():
+        return np.concatenate([model(torch.from_numpy(x[i:i + 4096])).argmax(1).numpy()
+                               for i in range(0, len(x), 4096)])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--scenes", type=int, default=3000)
-    parser.add_argument("--fronts", type=int, default=12000)
-    parser.add_argument("--epochs", type=int, default=18)
-    parser.add_argument("--hidden", type=int, default=256)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--fronts", type=int, default=16000)
+    parser.add_argument("--epochs", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=2, help="processes drawing samples")
+    parser.add_argument("--threads", type=int, default=2, help="torch threads training")
+    parser.add_argument("--cache", type=Path, default=None,
+                        help="keep each job's cells here (a re-run draws nothing again)")
     parser.add_argument("--out", type=Path, default=MODEL_FILE)
     args = parser.parse_args()
     started = time.perf_counter()
-    x, y = collect(args.seed, args.scenes, args.fronts, args.workers)
-    print(f"{len(y)} cells ({int((y == INDEX[JUNK]).sum())} junk), {FEATURES} features, "
+    cells, y = collect(args.seed, args.scenes, args.fronts, args.workers, args.cache)
+    x = inputs(list(cells))
+    print(f"{len(y)} cells ({int((y == INDEX[JUNK]).sum())} junk), "
           f"{time.perf_counter() - started:.0f} s", flush=True)
     rng = np.random.default_rng(args.seed)
     order = rng.permutation(len(y))
     held = order[: len(y) // 10]
-    kept = order[len(y) // 10:]
-    layers = train(x[kept], y[kept], args.seed, args.epochs, args.hidden)
-    accuracy = float((predict(layers, x[held]) == y[held]).mean())
+    kept = np.sort(order[len(y) // 10:])
+    convs, layers, model = train(x[kept], y[kept], args.seed, args.epochs, args.threads)
+    accuracy = float((predict(model, x[held]) == y[held]).mean())
     print(f"held-out cell accuracy {accuracy:.4f}", flush=True)
+    onnx = cnn_onnx(convs, layers, (CELL_H, CELL_W))
+    # What cv2.dnn computes from the file must be what torch computed.
+    check = CharClassifier.from_bytes(onnx).probabilities(x[held[:256]])
+    if not np.array_equal(check.argmax(axis=1), predict(model, x[held[:256]])):
+        raise SystemExit("cv2.dnn disagrees with torch on the written model")
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_bytes(mlp_onnx(layers))
-    meta = {"classes": CLASSES, "features": FEATURES, "seed": args.seed,
-            "scenes": args.scenes, "fronts": args.fronts, "epochs": args.epochs,
-            "hidden": args.hidden, "cells": len(y), "held_out_accuracy": round(accuracy, 4)}
+    args.out.write_bytes(onnx)
+    meta = {"classes": CLASSES, "input": INPUT, "convolutions": list(CONVS),
+            "hidden": HIDDEN, "seed": args.seed, "scenes": args.scenes, "fronts": args.fronts,
+            "epochs": args.epochs, "threads": args.threads, "cells": len(y),
+            "junk_cells": int((y == INDEX[JUNK]).sum()),
+            "held_out_accuracy": round(accuracy, 4)}
     meta_file = args.out.with_name(META_FILE.name) if args.out != MODEL_FILE else META_FILE
     meta_file.write_text(json.dumps(meta, ensure_ascii=False, indent=1) + "\n",
                          encoding="utf-8")

@@ -1,5 +1,5 @@
 """The character model's plumbing: the hand-written ONNX computes what numpy computes, the
-committed model matches the reader's classes and features, and each position only takes
+committed model matches the reader's classes and inputs, and each position only takes
 what GA 36 allows there."""
 
 from __future__ import annotations
@@ -10,15 +10,15 @@ import numpy as np
 
 from hub.devices.plates.classify import (
     CLASSES,
-    FEATURES,
+    INPUT,
     JUNK,
     META_FILE,
     MODEL_FILE,
     CharClassifier,
-    features,
+    inputs,
     position_masks,
 )
-from hub.devices.plates.onnx_mlp import mlp_onnx
+from hub.devices.plates.onnx_mlp import cnn_onnx, mlp_onnx
 from hub.devices.plates.segment import CELL_H, CELL_W
 from hub.domain.parking.plates import LETTERS, PROVINCES, SPECIALS
 
@@ -35,12 +35,51 @@ def test_onnx_written_by_hand_runs_in_cv2_dnn_as_in_numpy() -> None:
     np.testing.assert_allclose(classifier.probabilities(x), expected, rtol=1e-4, atol=1e-6)
 
 
+def _conv_relu_pool(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """3×3 convolution (zero padding 1), ReLU, 2×2 max-pool, in plain numpy: N×C×H×W."""
+    n, _, h, width = x.shape
+    padded = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
+    out = np.zeros((n, w.shape[0], h, width), np.float64)
+    for dy in range(3):
+        for dx in range(3):
+            window = padded[:, :, dy:dy + h, dx:dx + width]
+            out += np.einsum("nchw,oc->nohw", window, w[:, :, dy, dx])
+    out = np.maximum(out + b[None, :, None, None], 0)
+    return out.reshape(n, w.shape[0], h // 2, 2, width // 2, 2).max(axis=(3, 5))
+
+
+def test_convolutional_onnx_runs_in_cv2_dnn_as_in_numpy() -> None:
+    rng = np.random.default_rng(1)
+    c1 = (rng.normal(size=(3, 1, 3, 3)).astype(np.float32), rng.normal(size=3).astype(np.float32))
+    c2 = (rng.normal(size=(4, 3, 3, 3)).astype(np.float32), rng.normal(size=4).astype(np.float32))
+    d1 = (rng.normal(size=(6, 4 * 2 * 3)).astype(np.float32), rng.normal(size=6).astype(np.float32))
+    d2 = (rng.normal(size=(5, 6)).astype(np.float32), rng.normal(size=5).astype(np.float32))
+    classifier = CharClassifier.from_bytes(cnn_onnx([c1, c2], [d1, d2], (8, 12)))
+    x = rng.normal(size=(2, 1, 8, 12)).astype(np.float32)
+    maps = _conv_relu_pool(_conv_relu_pool(x, *c1), *c2).reshape(2, -1)
+    z = np.maximum(maps @ d1[0].T + d1[1], 0) @ d2[0].T + d2[1]
+    expected = np.exp(z - z.max(axis=1, keepdims=True))
+    expected /= expected.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(classifier.probabilities(x), expected, rtol=1e-3, atol=1e-5)
+
+
+def test_inputs_are_standardised_cells() -> None:
+    dim = np.tile(np.array([40, 80], np.uint8), (CELL_H, CELL_W // 2))
+    bright = (dim.astype(np.uint16) * 5 // 2).astype(np.uint8)  # 100 and 200
+    x = inputs([dim, bright])
+    assert x.shape == (2, 1, CELL_H, CELL_W)
+    np.testing.assert_allclose(x.mean(axis=(1, 2, 3)), 0.0, atol=1e-5)
+    # a dim cell looks like a bright one (but for the floor under the spread, against noise)
+    np.testing.assert_allclose(x[0], x[1], rtol=0.15)
+    assert inputs([]).shape == (0, 1, CELL_H, CELL_W)
+
+
 def test_committed_model_fits_this_reader() -> None:
     meta = json.loads(META_FILE.read_text(encoding="utf-8"))
-    assert meta["classes"] == CLASSES and meta["features"] == FEATURES
-    assert MODEL_FILE.stat().st_size < 3_000_000
+    assert meta["classes"] == CLASSES and meta["input"] == INPUT
+    assert MODEL_FILE.stat().st_size < 2_000_000
     cells = [np.zeros((CELL_H, CELL_W), np.uint8), np.full((CELL_H, CELL_W), 200, np.uint8)]
-    probs = CharClassifier.load().probabilities(features(cells))
+    probs = CharClassifier.load().probabilities(inputs(cells))
     assert probs.shape == (2, len(CLASSES))
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
 

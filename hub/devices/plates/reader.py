@@ -21,19 +21,18 @@ import numpy as np
 from hub.devices.plates.arrays import Array
 from hub.devices.plates.classify import (
     CLASSES,
-    FEATURES,
     INDEX,
     JUNK,
     CharClassifier,
-    features,
+    inputs,
     position_masks,
 )
 from hub.devices.plates.decode import check_array, decode_image
 from hub.devices.plates.layout import LAYOUTS, NEW_ENERGY, STANDARD, Layout
 from hub.devices.plates.locate import Candidate, find_candidates
 from hub.devices.plates.rectify import character_channel, plate_color, rectify, to_image
+from hub.devices.plates.segment import CELL_H, CELL_W, outline
 from hub.devices.plates.segment import cells as cut_cells
-from hub.devices.plates.segment import outline
 from hub.domain.parking.plates import is_plate
 
 MIN_CONFIDENCE = 0.3
@@ -69,7 +68,7 @@ class PlateReader:
         self.classifier = classifier or CharClassifier.load()
         self.min_confidence = min_confidence
         # cv2.dnn sets its graph up on the first forward (hundreds of ms): not in a read.
-        self.classifier.probabilities(np.zeros((1, FEATURES), np.float32))
+        self.classifier.probabilities(inputs([np.zeros((CELL_H, CELL_W), np.uint8)]))
 
     def read(self, image: bytes | Array) -> list[PlateReading]:
         """Every plate read in the image, most confident first. Raises PlateImageRejected
@@ -96,7 +95,7 @@ class PlateReader:
         return best
 
     def _read_view(self, view: PlateView) -> PlateReading | None:
-        probs = self.classifier.probabilities(features(view.cells))
+        probs = self.classifier.probabilities(inputs(view.cells))
         text, confs = [], []
         for row, allowed in zip(probs, position_masks(view.layout.length), strict=True):
             if row[INDEX[JUNK]] > 0.5:
