@@ -92,3 +92,15 @@ def test_positions_take_what_ga36_allows() -> None:
     assert all(set(SPECIALS).isdisjoint(a) for a in allowed[:6])
     assert set(SPECIALS) <= set(allowed[6])
     assert len(eight) == 8 and not any(mask[CLASSES.index(JUNK)] for mask in seven + eight)
+
+
+def test_a_plate_ends_only_in_the_specials_its_colour_carries() -> None:
+    def last(color: str) -> set[str]:
+        mask = position_masks(7, color)[-1]
+        return {c for c, ok in zip(CLASSES, mask, strict=True) if ok} & set(SPECIALS)
+
+    assert last("blue") == set() and last("green") == set()
+    assert last("yellow") == set("学挂") and last("white") == {"警"}
+    assert last("black") == set("港澳领使")
+    assert all(np.array_equal(a, b) for a, b in zip(position_masks(8, "green"),
+                                                    position_masks(8), strict=True))

@@ -43,12 +43,19 @@ ALNUM_MASK = _mask(LETTERS + DIGITS)
 LAST_MASK = _mask(LETTERS + DIGITS + SPECIALS)
 
 
-def position_masks(length: int) -> list[Array]:
+# The special endings each background carries (GA 36): 学 (coach) and 挂 (trailer) on yellow,
+# 警 on white (police), 港 澳 领 使 on black; blue and green plates have none.
+SPECIALS_OF = {"blue": "", "green": "", "yellow": "学挂", "white": "警", "black": "港澳领使"}
+
+
+def position_masks(length: int, color: str | None = None) -> list[Array]:
     """What each position may hold (GA 36): province, letter, then letters and digits; a
-    seven-character plate may end in a special character."""
+    seven-character plate may end in a special character, of those its colour carries when
+    the colour is given (a blue plate's blurred W is not 领)."""
     if length == 8:
         return [PROVINCE_MASK, LETTER_MASK] + [ALNUM_MASK] * 6
-    return [PROVINCE_MASK, LETTER_MASK] + [ALNUM_MASK] * 4 + [LAST_MASK]
+    last = LAST_MASK if color is None else _mask(LETTERS + DIGITS + SPECIALS_OF[color])
+    return [PROVINCE_MASK, LETTER_MASK] + [ALNUM_MASK] * 4 + [last]
 
 
 def inputs(cells: list[Array]) -> Array:

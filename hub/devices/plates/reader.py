@@ -97,7 +97,8 @@ class PlateReader:
     def _read_view(self, view: PlateView) -> PlateReading | None:
         probs = self.classifier.probabilities(inputs(view.cells))
         text, confs = [], []
-        for row, allowed in zip(probs, position_masks(view.layout.length), strict=True):
+        for row, allowed in zip(probs, position_masks(view.layout.length, view.color),
+                                strict=True):
             if row[INDEX[JUNK]] > 0.5:
                 return None
             choice = int(np.argmax(np.where(allowed, row, -1.0)))
