@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
+from hub import loops
 from hub.bench.cli import bench_app
 from hub.devices.mosquitto_cli import mosquitto_app
 from hub.plates_cli import plates_app
@@ -75,7 +76,7 @@ def demo(
         typer.secho(f"configuration error:\n{err}", err=True, fg="red")
         raise typer.Exit(2) from None
     _logging(settings)
-    received = asyncio.run(run_demo(settings, fresh=fresh))
+    received = loops.run(run_demo(settings, fresh=fresh), settings.event_loop)
     if received:  # stopped by a signal: the conventional status, 130 for Ctrl-C
         raise typer.Exit(128 + received)
 
@@ -88,7 +89,7 @@ def run(config: ConfigOption = None) -> None:
 
     settings = _settings(config)
     _logging(settings)
-    code = asyncio.run(run_production(settings))
+    code = loops.run(run_production(settings), settings.event_loop)
     raise typer.Exit(code)
 
 

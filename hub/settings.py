@@ -267,6 +267,7 @@ class Settings(BaseSettings):
     mode: Literal["demo", "production"] = "production"
     data_dir: Path = Path("data")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    event_loop: Literal["uvloop", "asyncio"] = "uvloop"  # hub.loops: asyncio's own as a way back
     database: DatabaseSettings = DatabaseSettings()
     api: ApiSettings = ApiSettings()
     security: SecuritySettings = SecuritySettings()

@@ -36,6 +36,7 @@ from typing import Any
 import httpx
 from sqlalchemy import insert
 
+from hub import loops
 from hub.bench.freshdb import backend_of, fresh_database
 from hub.bootstrap import Hub, bootstrap
 from hub.domain import commands as c
@@ -65,6 +66,7 @@ class ApiPlan:
     warmup_s: float = 2.0
     database: str | None = None  # a server URL; None: SQLite in a temporary folder
     workers: int = 1  # hub processes, each on its own port; clients spread over them
+    event_loop: str = "uvloop"  # the hub processes' (hub.loops), as `hub run` by default
 
 
 def _settings(url: str, folder: Path, secret: str, port: int) -> Settings:
@@ -97,7 +99,8 @@ async def run(plan: ApiPlan) -> dict[str, Any]:
             servers = [await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "hub.bench.api", env=os.environ | {
                     "HUB_BENCH_API": json.dumps({"url": url, "folder": folder,
-                                                 "secret": secret, "port": port})})
+                                                 "secret": secret, "port": port,
+                                                 "loop": plan.event_loop})})
                 for port in ports]
             try:
                 bases = [f"http://127.0.0.1:{port}" for port in ports]
@@ -320,7 +323,7 @@ def _serve() -> None:
         finally:
             await hub.close()
 
-    asyncio.run(main())
+    loops.run(main(), "asyncio" if given["loop"] == "asyncio" else "uvloop")
 
 
 if __name__ == "__main__":

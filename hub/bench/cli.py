@@ -11,6 +11,12 @@ from typing import Annotated
 
 import typer
 
+from hub import loops
+
+# The hub's event loop in the benchmark, as `event_loop` in the settings (hub.loops).
+LoopOption = Annotated[str, typer.Option(
+    "--loop", help="The hub's event loop: uvloop (as `hub run` by default) or asyncio.")]
+
 bench_app = typer.Typer(help="Benchmarks against real components; the last line is JSON.",
                         no_args_is_help=True)
 
@@ -61,6 +67,7 @@ def ingest(
     incoming_queue: Annotated[int, typer.Option(
         min=10, help="The hub's MQTT incoming queue: reading from the broker pauses when it "
         "is full.")] = 20_000,
+    loop: LoopOption = "uvloop",
 ) -> None:
     """MQTT telemetry (QoS 1) through the hub's ingestion into storage: messages/s sustained,
     latency, and the ceiling of a bare subscriber on the same broker."""
@@ -73,7 +80,7 @@ def ingest(
     plan = IngestPlan(devices=devices, rate=rate, seconds=seconds, warmup_s=warmup,
                       broker=broker, database=database, publishers=publishers, backlog=backlog,
                       client=client, incoming_queue=incoming_queue)
-    result = asyncio.run(run(plan))
+    result = loops.run(run(plan), _loop(loop)) | {"event_loop": loop}
     typer.echo(describe(result))
     typer.echo(json.dumps(result))
 
@@ -93,6 +100,7 @@ def fault(
     database: Annotated[str | None, typer.Option(
         help="SQLAlchemy URL (migrated first); default: SQLite in a temporary folder.")] = None,
     publishers: Annotated[int, typer.Option(min=1, help="Publisher processes.")] = 2,
+    loop: LoopOption = "uvloop",
 ) -> None:
     """A lift's fault event published to the broker until its work order is visible through
     the API, under background telemetry: p50/p99."""
@@ -102,7 +110,7 @@ def fault(
     plan = FaultPlan(faults=faults, rate=rate, meters=meters, warmup_s=warmup,
                      interval_s=interval, broker=broker, database=database,
                      publishers=publishers)
-    result = asyncio.run(run(plan))
+    result = loops.run(run(plan), _loop(loop)) | {"event_loop": loop}
     typer.echo(describe(result))
     typer.echo(json.dumps(result))
 
@@ -125,6 +133,7 @@ def gate(
         help="SQLAlchemy URL of a server: a fresh database is created there, migrated and "
         "dropped afterwards; default: SQLite in a temporary folder.")] = None,
     publishers: Annotated[int, typer.Option(min=1, help="Publisher processes.")] = 2,
+    loop: LoopOption = "uvloop",
 ) -> None:
     """A camera's plate read (with its text) published to the broker until the barrier's
     `open` reaches the simulated gate, under background telemetry: p50/p99."""
@@ -134,7 +143,7 @@ def gate(
     plan = GatePlan(events=events, lanes=lanes, rate=rate, meters=meters, warmup=warmup,
                     interval_s=interval, broker=broker, database=database,
                     publishers=publishers)
-    result = asyncio.run(run(plan))
+    result = loops.run(run(plan), _loop(loop)) | {"event_loop": loop}
     typer.echo(describe(result))
     typer.echo(json.dumps(result))
 
@@ -171,6 +180,7 @@ def api(
         "dropped afterwards; default: SQLite in a temporary folder.")] = None,
     workers: Annotated[int, typer.Option(
         min=1, max=8, help="Hub processes, each on its own loopback port.")] = 1,
+    loop: LoopOption = "uvloop",
 ) -> None:
     """Residents reading their bills, notifications and announcements at once, against the
     hub served by uvicorn on a loopback port: requests/s, p50/p99, errors."""
@@ -179,7 +189,8 @@ def api(
     logging.basicConfig(level=logging.ERROR)
     result = asyncio.run(run(ApiPlan(accounts=accounts, clients=clients, seconds=seconds,
                                      warmup_s=warmup, database=database,
-                                     workers=workers)))
+                                     workers=workers, event_loop=_loop(loop))))
+    result["event_loop"] = loop
     typer.echo(describe(result))
     typer.echo(json.dumps(result))
 
@@ -197,3 +208,11 @@ def plates(
     result = run(PlatesPlan(seed=seed, count=count))
     typer.echo(describe(result))
     typer.echo(json.dumps(summary(result), ensure_ascii=False))
+
+
+def _loop(name: str) -> loops.EventLoopKind:
+    if name == "uvloop":
+        return "uvloop"
+    if name == "asyncio":
+        return "asyncio"
+    raise typer.BadParameter("uvloop or asyncio", param_hint="--loop")
