@@ -36,6 +36,7 @@ from hub.devices.plates.segment import cells as cut_cells
 from hub.domain.parking.plates import is_plate
 
 MIN_CONFIDENCE = 0.3
+WIDEN = 0.06  # each candidate is also read stretched by this share of its width at either end
 OVERLAP = 0.3  # two readings whose boxes overlap more than this are one plate
 
 
@@ -85,9 +86,11 @@ class PlateReader:
                        ) -> PlateReading | None:
         best: PlateReading | None = None
         best_view: PlateView | None = None
-        for view in plate_views(bgr, candidate.corners, candidate.color_hint):
+        views = plate_views(bgr, candidate.corners, candidate.color_hint)
+        views += plate_views(bgr, widened(candidate.corners), candidate.color_hint)
+        for view in views:
             reading = self._read_view(view)
-            if reading is not None and (best is None or reading.confidence > best.confidence):
+            if reading is not None and (best is None or _likelihood(reading) > _likelihood(best)):
                 best, best_view = reading, view
         if best is not None and best_view is not None:
             # The evidence crop, cut again along the corners the characters corrected.
@@ -144,6 +147,16 @@ def plate_views(bgr: Array, corners: Array,
     return views
 
 
+def widened(corners: Array, share: float = WIDEN) -> Array:
+    """The quadrilateral stretched by `share` of its width at either end: a candidate that
+    shadow or glare cut short of the plate's last character (or its first) gets it back;
+    the cells are then fitted to the ink inside."""
+    quad = corners.astype(np.float32).reshape(4, 2)
+    top, bottom = (quad[1] - quad[0]) * share, (quad[2] - quad[3]) * share
+    return np.array([quad[0] - top, quad[1] + top, quad[2] + bottom, quad[3] - bottom],
+                    np.float32)
+
+
 def _sound(corners: Array) -> bool:
     """A convex quadrilateral of some size, wider than high: anything else (three corners in
     a line, a bow tie, a sliver) has no plate to rectify."""
@@ -155,13 +168,22 @@ def _sound(corners: Array) -> bool:
     return cv2.contourArea(quad) >= 60.0 and width > height > 4.0
 
 
+def _likelihood(reading: PlateReading) -> float:
+    """How likely the whole text is (the product of its characters' probabilities): what
+    decides between two readings of one plate. Two views that differ in one character are
+    told apart by it; the least confident character alone (the reading's confidence) would
+    prefer a view that is a little unsure of every character to one that is unsure of one."""
+    return float(np.prod(reading.char_confidences))
+
+
 def _distinct(readings: list[PlateReading]) -> list[PlateReading]:
-    readings.sort(key=lambda r: -r.confidence)
+    """One reading per plate (the likeliest of those that overlap), most confident first."""
+    readings.sort(key=lambda r: -_likelihood(r))
     kept: list[PlateReading] = []
     for reading in readings:
         if all(_overlap(reading.corners, other.corners) <= OVERLAP for other in kept):
             kept.append(reading)
-    return kept
+    return sorted(kept, key=lambda r: -r.confidence)
 
 
 def _overlap(a: Array, b: Array) -> float:
