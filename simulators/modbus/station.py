@@ -102,9 +102,11 @@ class Station:
                                  trace_connect=self._connected)
         await server.serve_forever(background=True)
         self._modbus = server
-        listener = server.transport
-        assert isinstance(listener, asyncio.Server)  # a TCP listener is an asyncio.Server
-        self.port = listener.sockets[0].getsockname()[1]
+        # The TCP listener: an asyncio.Server, or uvloop's own Server class (not a subclass).
+        sockets = getattr(server.transport, "sockets", None)
+        if not sockets:
+            raise RuntimeError(f"modbus simulator: no listening socket on {self.host}")
+        self.port = sockets[0].getsockname()[1]
 
     async def _answer(self, unit: int, _function_code: int, _start: int, _address: int,
                       _count: int, registers: list[int],
