@@ -15,6 +15,7 @@ from hub.devices.plates.classify import (
     META_FILE,
     MODEL_FILE,
     CharClassifier,
+    choose,
     inputs,
     position_masks,
 )
@@ -104,3 +105,16 @@ def test_a_plate_ends_only_in_the_specials_its_colour_carries() -> None:
     assert last("black") == set("港澳领使")
     assert all(np.array_equal(a, b) for a, b in zip(position_masks(8, "green"),
                                                     position_masks(8), strict=True))
+
+
+def test_a_special_of_another_colour_is_taken_out_of_the_last_cells_total() -> None:
+    row = np.zeros(len(CLASSES), np.float32)
+    row[CLASSES.index("领")], row[CLASSES.index("W")], row[CLASSES.index("Y")] = 0.5, 0.3, 0.2
+    blue, anywhere = position_masks(7, "blue")[-1], position_masks(7)[-1]
+    choice, confidence = choose(row, blue, anywhere)
+    assert CLASSES[choice] == "W" and abs(confidence - 0.6) < 1e-6
+    choice, confidence = choose(row, position_masks(7, "black")[-1], anywhere)
+    assert CLASSES[choice] == "领" and abs(confidence - 0.5) < 1e-6
+    province = position_masks(7, "blue")[0]
+    choice, confidence = choose(row, province, position_masks(7)[0])  # nothing ruled out
+    assert CLASSES[choice] in PROVINCES and confidence == 0.0

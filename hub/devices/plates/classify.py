@@ -58,6 +58,16 @@ def position_masks(length: int, color: str | None = None) -> list[Array]:
     return [PROVINCE_MASK, LETTER_MASK] + [ALNUM_MASK] * 4 + [last]
 
 
+def choose(row: Array, allowed: Array, possible: Array) -> tuple[int, float]:
+    """The likeliest class a position allows, and its probability given that the cell is
+    not one of the classes ruled out by the plate's colour alone (`possible` is the mask
+    without the colour, `allowed` with it): a blue plate's blurred last W that the network
+    half took for 领 keeps its share of the rest instead of falling under the threshold."""
+    choice = int(np.argmax(np.where(allowed, row, -1.0)))
+    ruled_out = float(row[possible & ~allowed].sum())
+    return choice, float(row[choice]) / max(1.0 - ruled_out, 1e-6)
+
+
 def inputs(cells: list[Array]) -> Array:
     """The network's input, N×1×CELL_H×CELL_W: each cell's pixels less their mean, over their
     standard deviation (a dim or washed-out cell looks like a bright one)."""

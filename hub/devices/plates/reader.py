@@ -24,6 +24,7 @@ from hub.devices.plates.classify import (
     INDEX,
     JUNK,
     CharClassifier,
+    choose,
     inputs,
     position_masks,
 )
@@ -100,13 +101,14 @@ class PlateReader:
     def _read_view(self, view: PlateView) -> PlateReading | None:
         probs = self.classifier.probabilities(inputs(view.cells))
         text, confs = [], []
-        for row, allowed in zip(probs, position_masks(view.layout.length, view.color),
-                                strict=True):
+        for row, allowed, anywhere in zip(
+                probs, position_masks(view.layout.length, view.color),
+                position_masks(view.layout.length), strict=True):
             if row[INDEX[JUNK]] > 0.5:
                 return None
-            choice = int(np.argmax(np.where(allowed, row, -1.0)))
+            choice, confidence = choose(row, allowed, anywhere)
             text.append(CLASSES[choice])
-            confs.append(float(row[choice]))
+            confs.append(confidence)
         plate_text = "".join(text)
         if not is_plate(plate_text):
             return None
