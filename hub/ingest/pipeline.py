@@ -22,7 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.devices.backoff import Backoff
-from hub.domain.observations import Observation, Rejected
+from hub.domain.observations import Observation, Rejected, StatusReported, Telemetry
 from hub.ingest import sweeper
 from hub.ingest.batching import next_batch
 from hub.ingest.items import Entry, Item, Reachability, excerpt_of, topic_of
@@ -117,7 +117,7 @@ class IngestPipeline:
         """The writer, forever; run it supervised (hub.supervise)."""
         while True:
             batch = await next_batch(self._queue, self._settings.batch_max_items,
-                                     self._settings.batch_max_ms / 1000, _queued_at)
+                                     self._settings.batch_max_ms / 1000, _queued_at, _urgent)
             await self._store(batch)
             for _ in batch:
                 self._queue.task_done()
@@ -267,6 +267,11 @@ class IngestPipeline:
 
 def _queued_at(entry: Entry) -> float:
     return entry.enqueued
+
+
+def _urgent(entry: Entry) -> bool:
+    """Events (plate reads, faults, credentials) and command acks: someone waits on them."""
+    return not isinstance(entry.item, Telemetry | StatusReported | Reachability | Rejected)
 
 
 def _poison_letter(item: Item, err: Exception, at: datetime) -> Rejected:

@@ -57,3 +57,30 @@ async def test_a_message_queued_just_now_still_waits_for_company() -> None:
     batch = await next_batch(queue, 2, 3600.0, lambda at: at)  # full before the hour is up
     await producer
     assert len(batch) == 2
+
+
+async def test_an_urgent_item_takes_what_is_queued_and_waits_for_nothing_more() -> None:
+    queue: asyncio.Queue[str] = asyncio.Queue()
+    for item in ("t1", "t2", "plate", "t3"):
+        queue.put_nowait(item)
+    batch = await next_batch(queue, 500, 3600.0, urgent=lambda item: item == "plate")
+    assert batch == ["t1", "t2", "plate", "t3"]  # an hour's wait would have hung the test
+
+
+async def test_telemetry_alone_still_waits_for_company() -> None:
+    queue: asyncio.Queue[str] = asyncio.Queue()
+    queue.put_nowait("t1")
+
+    async def later() -> None:
+        await asyncio.sleep(0.01)
+        await queue.put("t2")
+        await asyncio.sleep(0.01)
+        await queue.put("plate")
+        await asyncio.sleep(0.01)
+        await queue.put("t3")
+
+    producer = asyncio.create_task(later())
+    batch = await next_batch(queue, 500, 3600.0, urgent=lambda item: item == "plate")
+    await producer
+    assert batch == ["t1", "t2", "plate"]  # waited for t2, stopped at the plate read
+    assert queue.qsize() == 1
