@@ -77,6 +77,7 @@ from hub.store.db import make_engine, make_sessions
 from hub.store.mapping import start_mappers
 from hub.store.parking_directory import SqlParkingDirectory
 from hub.store.telemetry import device_keys
+from hub.store.turns import WriteTurns
 from hub.store.uow import SqlUnitOfWork
 from hub.supervise import Job
 from hub.telemetry.influx import InfluxExport
@@ -191,7 +192,10 @@ def bootstrap(settings: Settings, *, clock: Clock = utc_now,
     health.register("database", partial(database_health, engine), critical=True)
     jobs: dict[str, Job] = {"event_loop": partial(watch_loop_lag, health)}
     export = _telemetry(settings, engine, clock, health, jobs)
-    pipeline = IngestPipeline(engine, settings.ingest, clock, export=export)
+    # SQLite has one writer at a time: the ingestion writer and the gate flow take turns in
+    # this process rather than poll for its lock (hub.store.turns); servers lock rows.
+    turns = WriteTurns() if engine.dialect.name == "sqlite" else None
+    pipeline = IngestPipeline(engine, settings.ingest, clock, export=export, turns=turns)
     health.register("ingest", pipeline.health)
     jobs |= {"ingest": pipeline.run, "ingest.sweeper": pipeline.sweep_forever}
     gateway, inputs = _mqtt(settings, pipeline, health, clock, jobs)
@@ -223,7 +227,7 @@ def bootstrap(settings: Settings, *, clock: Clock = utc_now,
     evidence = evidence_from(settings)
     gate_flow = build_gate_flow(settings, sessions, gateway, dependencies["command_log"], clock,
                                 notify=lambda command: bus.handle(command),  # noqa: PLW0108
-                                reader=evidence.reader, evidence=evidence)
+                                reader=evidence.reader, evidence=evidence, turns=turns)
     dependencies["parking_gate"] = gate_flow
     notices = build_notice_services(sessions, settings.data_dir)
     health.register("notifications", partial(notices_health, notices))

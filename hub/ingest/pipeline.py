@@ -33,6 +33,7 @@ from hub.ingest.stats import IngestStats
 from hub.ingest.writer import BatchWriter, Outcome
 from hub.ports import Ack, Clock, TelemetryExport
 from hub.settings import IngestSettings
+from hub.store.turns import WriteTurns
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,7 @@ class IngestPipeline:
     def __init__(self, engine: AsyncEngine, settings: IngestSettings, clock: Clock, *,
                  export: TelemetryExport | None = None, observers: Observers | None = None,
                  backoff: Callable[[], Backoff] = retry_backoff,
-                 returning: bool | None = None) -> None:
+                 returning: bool | None = None, turns: WriteTurns | None = None) -> None:
         self._engine = engine
         self._settings = settings
         self._clock = clock
@@ -61,7 +62,9 @@ class IngestPipeline:
                                    dead_letters_keep=settings.dead_letters_keep,
                                    returning=returning)
         self._queue: asyncio.Queue[Entry] = asyncio.Queue(settings.queue_size)
-        self._lock = asyncio.Lock()
+        # The writer's and the sweep's transactions, one at a time; on SQLite shared with the
+        # gate flow, whose decisions go first (hub.store.turns).
+        self._lock = turns or WriteTurns()
         self._pending: Counter[str] = Counter()  # persistent counters not yet committed
         self.stats = IngestStats(capacity=settings.queue_size)
         self.started = clock()

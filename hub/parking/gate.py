@@ -10,6 +10,7 @@ lot and plate, one charge per session) still holds if two hub processes race.
 from __future__ import annotations
 
 import logging
+from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -50,6 +51,7 @@ from hub.parking.lookups import Lookups
 from hub.parking.reading import GateRead
 from hub.ports import Clock
 from hub.settings import ParkingSettings
+from hub.store.turns import WriteTurns
 
 log = logging.getLogger(__name__)
 
@@ -103,8 +105,10 @@ def color_of(text: str | None) -> PlateColor | None:
 
 class Gate:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], lookups: Lookups,
-                 commands: GateCommands, settings: ParkingSettings, clock: Clock) -> None:
+                 commands: GateCommands, settings: ParkingSettings, clock: Clock, *,
+                 turns: WriteTurns | None = None) -> None:
         self.sessions = sessions
+        self._turns = turns  # SQLite: the ingestion writer's, taken ahead of its next batch
         self.lookups = lookups
         self.commands = commands
         self.settings = settings
@@ -155,7 +159,7 @@ class Gate:
         if self.repeated(read):
             return Outcome(None, ("a repeat of the read just decided: merged",))
         try:
-            async with self.sessions() as db, db.begin():
+            async with self._turn(), self.sessions() as db, db.begin():
                 if read.lane.direction is Direction.IN:
                     outcome = await self._entry(db, read)
                 else:
@@ -370,8 +374,11 @@ class Gate:
         await db.flush()
         return record
 
+    def _turn(self) -> AbstractAsyncContextManager[None]:
+        return nullcontext() if self._turns is None else self._turns.turn(urgent=True)
+
     async def _store_hold(self, read: Read, reason: str) -> Outcome:
-        async with self.sessions() as db, db.begin():
+        async with self._turn(), self.sessions() as db, db.begin():
             record = await self._record(db, read, Verdict.HOLD, (reason,), None)
         return self._outcome(record, None, ())
 
