@@ -42,7 +42,6 @@ from hub.domain import commands as c
 from hub.domain.accounts import SYSTEM
 from hub.domain.observations import Telemetry
 from hub.domain.property import Site
-from hub.runtime import settled_heap
 from hub.settings import load_settings
 from hub.store import migrate
 
@@ -97,7 +96,6 @@ async def run(plan: IngestPlan) -> dict[str, Any]:
             stamps = Stamps(boot=f"bench-{run_id}")
             hub.pipeline.observers.subscribe(stamps.on_delivered, Telemetry)
             jobs = HubJobs(hub)
-            stack.enter_context(settled_heap())  # as run_hub does
             stack.push_async_callback(jobs.stop_all)
             jobs.start_all()
             await _until(lambda: jobs.connected, "the hub to connect to the broker", 30.0)
