@@ -17,9 +17,12 @@ from hub.devices.plates.classify import (
     CharClassifier,
     choose,
     inputs,
+    position_forms,
     position_masks,
 )
+from hub.devices.plates.layout import NEW_ENERGY, STANDARD
 from hub.devices.plates.onnx_mlp import cnn_onnx, mlp_onnx
+from hub.devices.plates.reader import PlateReader, PlateView
 from hub.devices.plates.segment import CELL_H, CELL_W
 from hub.domain.parking.plates import LETTERS, PROVINCES, SPECIALS
 
@@ -118,3 +121,47 @@ def test_a_special_of_another_colour_is_taken_out_of_the_last_cells_total() -> N
     province = position_masks(7, "blue")[0]
     choice, confidence = choose(row, province, position_masks(7)[0])  # nothing ruled out
     assert CLASSES[choice] in PROVINCES and confidence == 0.0
+
+
+def _allowed(mask: np.ndarray) -> str:  # type: ignore[type-arg]
+    return "".join(c for c, ok in zip(CLASSES, mask, strict=True) if ok)
+
+
+def test_a_new_energy_serial_is_a_small_cars_or_a_large_vehicles() -> None:
+    small, large = (list(map(_allowed, form)) for form in position_forms(8))
+    assert small[2] == "ABCDEFGHJK" and small[4:] == ["0123456789"] * 4
+    assert large[2:7] == ["0123456789"] * 5 and large[7] == "DF"
+    assert len(position_forms(7, "blue")) == 1
+
+
+class _Cells:
+    """A classifier that answers fixed probabilities, one row per cell."""
+
+    def __init__(self, rows: list[dict[str, float]]) -> None:
+        self.rows = rows
+
+    def probabilities(self, x: np.ndarray) -> np.ndarray:  # type: ignore[type-arg]
+        out = np.zeros((len(x), len(CLASSES)), np.float32)
+        for i, row in enumerate(self.rows[:len(x)]):
+            for c, p in row.items():
+                out[i, CLASSES.index(c)] = p
+        return out
+
+
+def _view(length: int, color: str) -> PlateView:
+    blank = np.zeros((CELL_H, CELL_W), np.uint8)
+    layout = NEW_ENERGY if length == 8 else STANDARD
+    return PlateView(color, layout, np.zeros((70, 240, 3), np.uint8), [blank] * length,
+                     np.zeros((4, 2), np.float32))
+
+
+def test_a_large_new_energy_plate_ends_in_its_energy_letter() -> None:
+    # A blurred last D the network half took for 0: five digits before it make it the
+    # large vehicle's serial, whose last character is D or F.
+    rows = [{"渝": 1.0}, {"N": 1.0}, {"5": 1.0}, {"4": 1.0}, {"8": 1.0}, {"6": 1.0},
+            {"0": 1.0}, {"0": 0.4, "D": 0.3, "F": 0.1, "V": 0.2}]
+    reader = PlateReader(_Cells(rows))  # type: ignore[arg-type]
+    reading = reader._read_view(_view(8, "green"))
+    assert reading is not None and reading.text == "渝N54860D"
+    # Given that it is D or F (0 and V are ruled out there): 0.3 of 0.4.
+    assert abs(reading.char_confidences[-1] - 0.75) < 1e-6

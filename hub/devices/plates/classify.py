@@ -58,6 +58,26 @@ def position_masks(length: int, color: str | None = None) -> list[Array]:
     return [PROVINCE_MASK, LETTER_MASK] + [ALNUM_MASK] * 4 + [last]
 
 
+# A new-energy plate's serial (GA 36-2018) takes one of two forms: a small car's starts with
+# its energy letter (D A B C E electric, F G H J K not), then a letter or digit and four
+# digits; a large vehicle's is five digits and then D or F.
+_SMALL_ENERGY, _LARGE_ENERGY = _mask("DABCEFGHJK"), _mask("DF")
+_DIGIT_MASK = _mask(DIGITS)
+NEW_ENERGY_FORMS = (
+    [PROVINCE_MASK, LETTER_MASK, _SMALL_ENERGY, ALNUM_MASK] + [_DIGIT_MASK] * 4,
+    [PROVINCE_MASK, LETTER_MASK] + [_DIGIT_MASK] * 5 + [_LARGE_ENERGY],
+)
+
+
+def position_forms(length: int, color: str | None = None) -> list[list[Array]]:
+    """Each way a plate of this length may be written, as the classes each position allows:
+    one for seven characters (`position_masks`), the small and the large car's serial for
+    eight."""
+    if length == 8:
+        return [list(form) for form in NEW_ENERGY_FORMS]
+    return [position_masks(length, color)]
+
+
 def choose(row: Array, allowed: Array, possible: Array) -> tuple[int, float]:
     """The likeliest class a position allows, and its probability given that the cell is
     not one of the classes ruled out by the plate's colour alone (`possible` is the mask

@@ -26,6 +26,7 @@ from hub.devices.plates.classify import (
     CharClassifier,
     choose,
     inputs,
+    position_forms,
     position_masks,
 )
 from hub.devices.plates.decode import check_array, decode_image
@@ -100,20 +101,23 @@ class PlateReader:
 
     def _read_view(self, view: PlateView) -> PlateReading | None:
         probs = self.classifier.probabilities(inputs(view.cells))
-        text, confs = [], []
-        for row, allowed, anywhere in zip(
-                probs, position_masks(view.layout.length, view.color),
-                position_masks(view.layout.length), strict=True):
-            if row[INDEX[JUNK]] > 0.5:
-                return None
-            choice, confidence = choose(row, allowed, anywhere)
-            text.append(CLASSES[choice])
-            confs.append(confidence)
-        plate_text = "".join(text)
-        if not is_plate(plate_text):
+        if bool(np.any(probs[:, INDEX[JUNK]] > 0.5)):
             return None
-        return PlateReading(plate_text, view.color, min(confs), tuple(confs), view.corners,
-                            view.plate)
+        best: PlateReading | None = None
+        anywhere = position_masks(view.layout.length)
+        for form in position_forms(view.layout.length, view.color):
+            text, confs = [], []
+            for row, allowed, possible in zip(probs, form, anywhere, strict=True):
+                choice, confidence = choose(row, allowed, possible)
+                text.append(CLASSES[choice])
+                confs.append(confidence)
+            plate_text = "".join(text)
+            reading = PlateReading(plate_text, view.color, min(confs), tuple(confs),
+                                   view.corners, view.plate)
+            if is_plate(plate_text) and (best is None
+                                         or _likelihood(reading) > _likelihood(best)):
+                best = reading
+        return best
 
 
 @dataclass(slots=True)
