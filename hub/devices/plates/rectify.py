@@ -12,6 +12,8 @@ from hub.devices.plates.layout import Layout
 COLORS = ("blue", "yellow", "green", "white", "black")
 # Plates whose characters are darker than their background.
 DARK_CHARACTERS = frozenset({"yellow", "green", "white"})
+# Wider than a character's stroke (about 10 mm, 5 px rectified), narrower than a character.
+_STROKE_KERNEL = 11
 
 
 def rectify(image: Array, corners: Array, layout: Layout) -> Array:
@@ -64,11 +66,15 @@ def plate_color(plate: Array) -> str:
         bottom[:, 2] > 40)
     if float(greenish.mean()) > 0.3:
         return "green"
-    grey = val.astype(np.float32)
-    threshold, _ = cv2.threshold(grey.astype(np.uint8).reshape(1, -1), 0, 255,
-                                 cv2.THRESH_BINARY | cv2.THRESH_OTSU)
-    bright_share = float((grey > threshold).mean())
-    return "white" if bright_share > 0.5 else "black"
+    # Unsaturated: white or black by the ink's polarity, thin strokes darker than their
+    # surroundings (black-hat) or lighter (top-hat). The share of pixels above a global
+    # threshold, the obvious test, calls a white plate black when glare or shadow falls
+    # across it (half the background lands on the dark side).
+    value = cv2.cvtColor(inner, cv2.COLOR_BGR2HSV)[:, :, 2]
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (_STROKE_KERNEL, _STROKE_KERNEL))
+    dark_ink = float(cv2.morphologyEx(value, cv2.MORPH_BLACKHAT, kernel).sum())
+    light_ink = float(cv2.morphologyEx(value, cv2.MORPH_TOPHAT, kernel).sum())
+    return "white" if dark_ink > light_ink else "black"
 
 
 def character_channel(plate: Array, color: str) -> Array:
