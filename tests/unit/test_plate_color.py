@@ -19,8 +19,13 @@ def _shadowed(plate: np.ndarray, depth: float) -> np.ndarray:  # type: ignore[ty
     return (plate * light).astype(np.uint8)
 
 
-@pytest.mark.parametrize(("text", "color"), [("京A0123警", "white"), ("粤Z1234港", "black"),
-                                             ("京A12345", "blue"), ("粤BD12345", "green")])
+@pytest.mark.parametrize(("text", "color"), [
+    ("京A0123警", "white"),
+    ("粤Z1234港", "black"),
+    ("新K5WG2港", "black"),  # dense characters: the gaps between strokes as thin as strokes
+    ("京A12345", "blue"),
+    ("粤BD12345", "green"),
+])
 @pytest.mark.parametrize("depth", [1.0, 0.35])
 def test_colour_survives_a_shadow_across_the_plate(text: str, color: str, depth: float
                                                    ) -> None:

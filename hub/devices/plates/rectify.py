@@ -7,13 +7,13 @@ import cv2
 import numpy as np
 
 from hub.devices.plates.arrays import Array
-from hub.devices.plates.layout import Layout
+from hub.devices.plates.layout import CHAR_HEIGHT_MM, CHAR_TOP_MM, PLATE_HEIGHT_MM, Layout
 
 COLORS = ("blue", "yellow", "green", "white", "black")
 # Plates whose characters are darker than their background.
 DARK_CHARACTERS = frozenset({"yellow", "green", "white"})
-# Wider than a character's stroke (about 10 mm, 5 px rectified), narrower than a character.
-_STROKE_KERNEL = 11
+_FRAME_MM = 6.0  # the plate's edge and frame line, left out of its margins
+_INK_CONTRAST = 10.0  # value steps: differences smaller than this are not ink
 
 
 def rectify(image: Array, corners: Array, layout: Layout) -> Array:
@@ -66,15 +66,20 @@ def plate_color(plate: Array) -> str:
         bottom[:, 2] > 40)
     if float(greenish.mean()) > 0.3:
         return "green"
-    # Unsaturated: white or black by the ink's polarity, thin strokes darker than their
-    # surroundings (black-hat) or lighter (top-hat). The share of pixels above a global
-    # threshold, the obvious test, calls a white plate black when glare or shadow falls
-    # across it (half the background lands on the dark side).
-    value = cv2.cvtColor(inner, cv2.COLOR_BGR2HSV)[:, :, 2]
-    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (_STROKE_KERNEL, _STROKE_KERNEL))
-    dark_ink = float(cv2.morphologyEx(value, cv2.MORPH_BLACKHAT, kernel).sum())
-    light_ink = float(cv2.morphologyEx(value, cv2.MORPH_TOPHAT, kernel).sum())
-    return "white" if dark_ink > light_ink else "black"
+    # Unsaturated: white or black by the ink's polarity, the character band against the
+    # margins above and below it (background only), column by column so that glare or a
+    # shadow across the plate shifts both alike. The share of pixels above one threshold,
+    # the obvious test, calls a white plate black when half its background is in shadow.
+    value = cv2.cvtColor(plate, cv2.COLOR_BGR2HSV)[:, :, 2].astype(np.float32)
+    y = h / PLATE_HEIGHT_MM
+    top, bottom = round(CHAR_TOP_MM * y), round((CHAR_TOP_MM + CHAR_HEIGHT_MM) * y)
+    margins = np.vstack([value[round(_FRAME_MM * y): top - 1],
+                         value[bottom + 1: h - round(_FRAME_MM * y)]])
+    background = cv2.blur(np.median(margins, axis=0)[None, :], (w // 20 | 1, 1))
+    ink = value[top:bottom, w // 20: w - w // 20] - background[:, w // 20: w - w // 20]
+    dark = float(np.clip(-ink - _INK_CONTRAST, 0, None).sum())
+    light = float(np.clip(ink - _INK_CONTRAST, 0, None).sum())
+    return "white" if dark > light else "black"
 
 
 def character_channel(plate: Array, color: str) -> Array:
