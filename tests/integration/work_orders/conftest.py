@@ -3,10 +3,9 @@ message buses wired with the work-order handlers, a controlled clock and a chose
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -26,12 +25,15 @@ from hub.domain.property import Building, Site, Unit
 from hub.domain.registry import Device
 from hub.domain.work_orders import DEFAULT_POLICY, OrderPolicy
 from hub.handlers.work_orders import COMMAND_HANDLERS
-from hub.store.db import make_engine, make_sessions
+from hub.store.db import make_sessions
 from hub.store.mapping import start_mappers
-from hub.store.migrate import upgrade_async
 from hub.store.uow import SqlUnitOfWork
-from tests.integration.store.conftest import fresh_database
-from tests.services import require_service
+
+# A migrated database per test on each backend (PostgreSQL: a copy of a session template),
+# and its engine: the store tests' fixtures.
+from tests.integration.store.conftest import database_url, engine
+
+__all__ = ["database_url", "engine"]
 
 T0 = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
 
@@ -123,28 +125,6 @@ def trapped(e: Estate, at: datetime, device_id: int | None = None, seq: int = 1)
         cause=Cause(rule_id="elevator-trapped", rule_version="3", evidence=(
             Evidence(kind="fault", at=at, device_id=device,
                      summary={"code": "TRAPPED_BETWEEN_FLOORS", "seq": seq}),)))
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres),
-                        pytest.param("mariadb", marks=pytest.mark.mariadb)])
-async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}"
-        await upgrade_async(url)
-        yield url
-        return
-    async with fresh_database(require_service(request.param)) as url:
-        await upgrade_async(url)
-        yield url
-
-
-@pytest.fixture
-async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = make_engine(database_url)
-    try:
-        yield engine
-    finally:
-        await engine.dispose()
 
 
 @pytest.fixture
