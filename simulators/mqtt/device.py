@@ -226,8 +226,11 @@ class SimulatedDevice:
         await client.subscribe(self.topic("cmd"), qos=1)
         # Counted before "online" goes out, so whoever sees "online" sees the count too.
         self.counters["connects"] += 1
-        await client.publish(self.topic("status"), json.dumps("online"), qos=1, retain=True)
+        # Usable before "online" is acknowledged: whoever sees "online" may make the device
+        # publish at once, and paho has queued "online" before any other task runs, so it
+        # still goes out first.
         self._client = client
+        await client.publish(self.topic("status"), json.dumps("online"), qos=1, retain=True)
         self._connected_once.set()
         try:
             await self._until_broken_or_away(client)
