@@ -1,8 +1,10 @@
-"""The ingestion pipeline (hub.ports.Ingest): a bounded queue and one writer task.
+"""The ingestion pipeline (hub.ports.Ingest): two bounded lanes, bulk and express
+(hub.ingest.lanes), each with its writer task.
 
-`put` waits when the queue is full (backpressure, counted), never drops. The writer drains up
+`put` waits when a lane is full (backpressure, counted), never drops. Each writer drains up
 to `batch_max_items` or `batch_max_ms` at a time and stores each batch in one transaction
-(hub.ingest.writer); only after the commit does it acknowledge, export and publish. A batch
+(hub.ingest.writer); only after the commit does it acknowledge, export and publish. The two
+writers take turns at the database, express first (a barrier or a work order waits on it). A batch
 that fails is retried with backoff while the database is unreachable; when the database
 answers, the batch is bisected so that one poison message is dead-lettered alone and the
 rest are stored (RELIABILITY R5).
@@ -26,6 +28,7 @@ from hub.domain.observations import Observation, Rejected, StatusReported, Telem
 from hub.ingest import sweeper
 from hub.ingest.batching import next_batch
 from hub.ingest.items import Entry, Item, Reachability, excerpt_of, topic_of
+from hub.ingest.lanes import Lanes
 from hub.ingest.observers import Observers, Published
 from hub.ingest.plan import POISON
 from hub.ingest.registry_cache import RegistryCache
@@ -61,9 +64,10 @@ class IngestPipeline:
         self._writer = BatchWriter(self.cache, auto_register=settings.auto_register,
                                    dead_letters_keep=settings.dead_letters_keep,
                                    returning=returning)
-        self._queue: asyncio.Queue[Entry] = asyncio.Queue(settings.queue_size)
-        # The writer's and the sweep's transactions, one at a time; on SQLite shared with the
-        # gate flow, whose decisions go first (hub.store.turns).
+        self._lanes: Lanes[Entry] = Lanes(settings.queue_size, urgent=_urgent,
+                                          device=self._device_of)
+        # The writers' and the sweep's transactions, one at a time, express first; on SQLite
+        # shared with the gate flow, whose decisions go first too (hub.store.turns).
         self._lock = turns or WriteTurns()
         self._pending: Counter[str] = Counter()  # persistent counters not yet committed
         self.stats = IngestStats(capacity=settings.queue_size)
@@ -89,14 +93,17 @@ class IngestPipeline:
         (rare: the poller's own readings wait there too) the verdict waits in a task."""
         item = Reachability(device_id, reachable, self._clock(), reason)
         loop = asyncio.get_running_loop()
+        entry = Entry(item, None, loop.time())
+        lane = self._lanes.admit(entry)
         try:
-            self._queue.put_nowait(Entry(item, None, loop.time()))
+            lane.put_nowait(entry)
         except asyncio.QueueFull:
+            self._lanes.withdraw(entry)
             task = loop.create_task(self._enqueue(item, None))
             self._waiting.add(task)
             task.add_done_callback(self._waiting.discard)
             return
-        self.stats.queued(self._queue.qsize())
+        self.stats.queued(self._lanes.depth())
 
     def registry_changed(self) -> None:
         """A device was registered, approved, disabled or changed: reload before the next batch."""
@@ -105,65 +112,89 @@ class IngestPipeline:
     async def _enqueue(self, item: Item, ack: Ack | None) -> None:
         loop = asyncio.get_running_loop()
         entry = Entry(item, ack, loop.time())
-        if self._queue.full():
+        lane = self._lanes.admit(entry)
+        if lane.full():
             self.stats.overflow_waits += 1
             self._pending["ingest|overflow_waits"] += 1
-            await self._queue.put(entry)
+            try:
+                await lane.put(entry)
+            except asyncio.CancelledError:
+                self._lanes.withdraw(entry)
+                raise
             self.stats.overflow_wait_s += loop.time() - entry.enqueued
         else:
-            self._queue.put_nowait(entry)
-        self.stats.queued(self._queue.qsize())
+            lane.put_nowait(entry)
+        self.stats.queued(self._lanes.depth())
 
-    # -- the writer task --------------------------------------------------------------------
+    def _device_of(self, entry: Entry) -> tuple[str, str] | int | None:
+        """What keeps one device's messages in order: its site and code, as the registry
+        finds it (a poller's verdict names the device by id)."""
+        item = entry.item
+        if isinstance(item, Reachability):
+            info = self.cache.get(item.device_id)
+            return item.device_id if info is None else (info.site, info.code)
+        key = item.key if isinstance(item, Rejected) else item.envelope.key
+        return None if key is None else (key.site, key.device)
+
+    # -- the writer tasks -------------------------------------------------------------------
 
     async def run(self) -> None:
-        """The writer, forever; run it supervised (hub.supervise)."""
+        """The two writers, forever; run it supervised (hub.supervise)."""
+        async with asyncio.TaskGroup() as writers:
+            writers.create_task(self._write(self._lanes.express, urgent=True),
+                                name="ingest-express")
+            await self._write(self._lanes.bulk, urgent=False)
+
+    async def _write(self, lane: asyncio.Queue[Entry], *, urgent: bool) -> None:
         while True:
-            batch = await next_batch(self._queue, self._settings.batch_max_items,
+            batch = await next_batch(lane, self._settings.batch_max_items,
                                      self._settings.batch_max_ms / 1000, _queued_at, _urgent)
-            await self._store(batch)
+            try:
+                await self._store(batch, urgent)
+            finally:
+                self._lanes.finished(batch)
             for _ in batch:
-                self._queue.task_done()
+                lane.task_done()
 
     async def drain(self) -> None:
         """Wait until everything queued so far is stored. On shutdown: stop the adapters,
-        drain, then cancel the writer; whatever is cancelled unstored was never acknowledged
+        drain, then cancel the writers; whatever is cancelled unstored was never acknowledged
         and comes again from the broker."""
-        await self._queue.join()
+        await self._lanes.join()
 
-    async def _store(self, batch: Sequence[Entry]) -> None:
+    async def _store(self, batch: Sequence[Entry], urgent: bool = False) -> None:
         backoff = self._backoff()
         while True:
-            result = await self._try(batch)
+            result = await self._try(batch, urgent)
             if isinstance(result, Outcome):
                 await self._after_commit(batch, result)
                 return
             if await self._reachable():
-                await self._isolate(batch, result)
+                await self._isolate(batch, result, urgent)
                 return
             self._outage(result)
             await asyncio.sleep(backoff.next())
 
-    async def _isolate(self, batch: Sequence[Entry], err: Exception) -> None:
+    async def _isolate(self, batch: Sequence[Entry], err: Exception, urgent: bool) -> None:
         """The database answers, yet the batch fails: one of its items does. Halve until alone."""
         if len(batch) > 1:
             middle = len(batch) // 2
-            await self._store(batch[:middle])
-            await self._store(batch[middle:])
+            await self._store(batch[:middle], urgent)
+            await self._store(batch[middle:], urgent)
             return
         entry = batch[0]
         backoff = self._backoff()
         while True:
             for _ in range(POISON_RETRIES):  # retried alone, as R5 asks, before burying it
                 await asyncio.sleep(backoff.next())
-                result = await self._try(batch)
+                result = await self._try(batch, urgent)
                 if isinstance(result, Outcome):
                     await self._after_commit(batch, result)
                     return
                 err = result
             letter = Entry(_poison_letter(entry.item, err, self._clock()), entry.ack,
                            entry.enqueued)
-            result = await self._try([letter])
+            result = await self._try([letter], urgent)
             if isinstance(result, Outcome):
                 self.stats.poison += 1
                 log.warning("poison message dead-lettered after %s: %s", type(err).__name__,
@@ -174,18 +205,18 @@ class IngestPipeline:
             # not the message. Nothing is acknowledged; the message is tried again.
             self._outage(result)
 
-    async def _try(self, batch: Sequence[Entry]) -> Outcome | Exception:
+    async def _try(self, batch: Sequence[Entry], urgent: bool = False) -> Outcome | Exception:
         """One attempt. A failure is returned, not raised: the writer loop decides what follows
         (wait out an outage, or isolate a poison item), and never stops."""
         try:
-            return await self._attempt(batch)
+            return await self._attempt(batch, urgent)
         except Exception as err:  # noqa: BLE001 - the top of the supervised writer loop
             self.stats.failed_attempts += 1
             log.debug("batch of %d failed: %r", len(batch), err)
             return err
 
-    async def _attempt(self, batch: Sequence[Entry]) -> Outcome:
-        async with self._lock:
+    async def _attempt(self, batch: Sequence[Entry], urgent: bool = False) -> Outcome:
+        async with self._lock.turn(urgent=urgent):
             pending = Counter(self._pending)
             async with self._engine.begin() as connection:
                 outcome = await self._writer.write(connection, batch, self._clock(), pending)
@@ -222,7 +253,7 @@ class IngestPipeline:
     def _outage(self, err: Exception) -> None:
         if self.stats.outage is None:  # logged once per outage, not once per retry
             log.warning("database unreachable; holding %d queued items: %s",
-                        self._queue.qsize(), type(err).__name__)
+                        self._lanes.depth(), type(err).__name__)
         self.stats.outage = type(err).__name__
 
     async def _reachable(self) -> bool:
@@ -265,7 +296,7 @@ class IngestPipeline:
 
     async def health(self) -> dict[str, Any]:
         """For `HealthBoard.register("ingest", pipeline.health)`."""
-        return self.stats.report(self._queue.qsize(), asyncio.get_running_loop().time())
+        return self.stats.report(self._lanes.depth(), asyncio.get_running_loop().time())
 
 
 def _queued_at(entry: Entry) -> float:
