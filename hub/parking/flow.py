@@ -1,6 +1,7 @@
 """The gate flow as an ingestion observer: plate reads handed to a bounded queue, then
 decided one at a time per site (occupancy and anti-passback stay exact), never on the
-ingestion writer's task.
+ingestion writer's task. The loops' "passed" events, which only annotate an opening already
+committed, have a queue and a worker of their own, so that no read waits behind them.
 
 Reads without text, or below `read_confidence`, are read from their snapshot by an injected
 reader (hub.devices.plates); without one, a read with no text is held for a guard.
@@ -50,7 +51,9 @@ class GateFlow:
         self._queue_size = queue_size
         self._intake: asyncio.Queue[tuple[str, GateRead | VehiclePassed, int]] = \
             asyncio.Queue(maxsize=queue_size)
-        self._sites: dict[str, asyncio.Queue[tuple[GateRead | VehiclePassed, int]]] = {}
+        self._sites: dict[str, asyncio.Queue[GateRead]] = {}
+        self._passings: asyncio.Queue[tuple[VehiclePassed, int]] = \
+            asyncio.Queue(maxsize=queue_size)
         self.locks: dict[int, asyncio.Lock] = {}
         self.staff = StaffDesk(gate, self.locks)
         self.overflow = 0
@@ -91,25 +94,34 @@ class GateFlow:
     async def run(self) -> None:
         """Supervised job: hands each site's reads to that site's own worker."""
         async with asyncio.TaskGroup() as group:
+            group.create_task(self._note_passings(), name="parking-gate-passed")
             while True:
                 site, item, device_id = await self._intake.get()
+                if isinstance(item, VehiclePassed):
+                    await self._passings.put((item, device_id))
+                    continue
                 queue = self._sites.get(site)
                 if queue is None:
                     queue = self._sites[site] = asyncio.Queue(maxsize=self._queue_size)
                     group.create_task(self._work(queue), name=f"parking-gate-{site}")
-                await queue.put((item, device_id))
+                await queue.put(item)
 
-    async def _work(self, queue: asyncio.Queue[tuple[GateRead | VehiclePassed, int]]) -> None:
+    async def _work(self, queue: asyncio.Queue[GateRead]) -> None:
         while True:
-            item, device_id = await queue.get()
+            read = await queue.get()
             try:
-                if isinstance(item, GateRead):
-                    await self.handle(item)
-                else:
-                    await self.passed(device_id, item)
+                await self.handle(read)
             except Exception:  # one bad read must not stop the site's gates
                 self.failed += 1
-                log.exception("gate read of device %s failed", device_id)
+                log.exception("gate read of camera %s failed", read.camera_device_id)
+
+    async def _note_passings(self) -> None:
+        while True:
+            passed, device_id = await self._passings.get()
+            try:
+                await self.passed(device_id, passed)
+            except Exception:  # a lost note on an opening must not stop the others
+                log.exception("passed event of device %s failed", device_id)
 
     # -- deciding -------------------------------------------------------------------------
 
@@ -174,7 +186,7 @@ class GateFlow:
         if lane is None:
             return
         at = passed.envelope.ts or passed.envelope.received_at
-        async with self.gate.sessions() as db, db.begin():
+        async with self.gate.turn(urgent=False), self.gate.sessions() as db, db.begin():
             latest = (await db.execute(
                 select(parking_gate_decisions.c.id).where(
                     parking_gate_decisions.c.lane_id == lane.lane_id,

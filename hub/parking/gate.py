@@ -159,7 +159,7 @@ class Gate:
         if self.repeated(read):
             return Outcome(None, ("a repeat of the read just decided: merged",))
         try:
-            async with self._turn(), self.sessions() as db, db.begin():
+            async with self.turn(), self.sessions() as db, db.begin():
                 if read.lane.direction is Direction.IN:
                     outcome = await self._entry(db, read)
                 else:
@@ -374,11 +374,12 @@ class Gate:
         await db.flush()
         return record
 
-    def _turn(self) -> AbstractAsyncContextManager[None]:
-        return nullcontext() if self._turns is None else self._turns.turn(urgent=True)
+    def turn(self, *, urgent: bool = True) -> AbstractAsyncContextManager[None]:
+        """SQLite's write turn in this process (a decision is urgent: a barrier waits)."""
+        return nullcontext() if self._turns is None else self._turns.turn(urgent=urgent)
 
     async def _store_hold(self, read: Read, reason: str) -> Outcome:
-        async with self._turn(), self.sessions() as db, db.begin():
+        async with self.turn(), self.sessions() as db, db.begin():
             record = await self._record(db, read, Verdict.HOLD, (reason,), None)
         return self._outcome(record, None, ())
 

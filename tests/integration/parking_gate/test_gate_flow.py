@@ -275,3 +275,49 @@ async def test_the_barriers_loop_marks_the_opening_it_let_through(world: World) 
     await world.flow.passed(gate_in, VehiclePassed(envelope, lane="in-1"))
     decisions = await world.flow.decisions_of((await world.all_sessions())[0].id)
     assert [d.passed_at for d in decisions] == [T0 + timedelta(seconds=4)]
+
+
+async def test_a_read_is_not_held_up_by_a_passed_event_before_it(world: World) -> None:
+    """The loops' `passed` notes go through a worker of their own: a slow one (SQLite's write
+    lock behind the telemetry) must not make the next car's barrier wait."""
+    import asyncio
+
+    from hub.domain.observations import DeviceKey, Envelope, PlateRead, VehiclePassed
+    from hub.domain.registry import Approval
+    from hub.ingest.observers import Delivered
+    from hub.ingest.registry_cache import DeviceInfo
+    camera = DeviceInfo(world.camera_in, world.site_id, "lakeside", "cam-in", "camera", None,
+                        Approval.ACTIVE, 300)
+    gate_in = world.lane_in.barrier_device_id
+    assert gate_in is not None
+    gate = DeviceInfo(gate_in, world.site_id, "lakeside", "gate-in", "gate", None,
+                      Approval.ACTIVE, 300)
+    release = asyncio.Event()
+    noted: list[int] = []
+
+    async def slow_passed(device_id: int, passed: VehiclePassed) -> None:
+        await release.wait()
+        noted.append(device_id)
+
+    world.flow.passed = slow_passed  # type: ignore[method-assign]
+    runner = asyncio.create_task(world.flow.run())
+    try:
+        await world.flow.observe(Delivered(gate, VehiclePassed(
+            Envelope(DeviceKey("lakeside", "gate", "gate-in"), T0, T0, 1, "b1"), "in-1")))
+        await world.flow.observe(Delivered(camera, PlateRead(
+            Envelope(DeviceKey("lakeside", "camera", "cam-in"), T0, T0, 1, "b1"),
+            "in-1", "in", "沪S80808", "blue", 0.97)))
+        for _ in range(200):
+            if world.flow.decided:
+                break
+            await asyncio.sleep(0.01)
+        assert world.flow.decided == 1 and noted == []  # decided while the note waits
+        release.set()
+        for _ in range(200):
+            if noted:
+                break
+            await asyncio.sleep(0.01)
+        await world.flow.gate.commands.drain()
+    finally:
+        runner.cancel()
+    assert noted == [gate_in] and world.opened("gate-in") == 1
