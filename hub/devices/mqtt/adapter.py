@@ -22,6 +22,7 @@ import paho.mqtt.client as paho
 
 from hub.devices.mqtt.codec import DEFAULT_CONTRACT, Contract, decode
 from hub.devices.mqtt.link import (
+    Client,
     Link,
     LinkStats,
     MqttConfig,
@@ -149,7 +150,7 @@ class _Acks:
             self._stats.acks_dropped += 1
 
 
-class PausableClient(aiomqtt.Client):
+class PausableClient(Client):
     """aiomqtt's client, with reading from the broker that stops and starts again.
 
     aiomqtt reads the socket from an event-loop reader added in `_on_socket_open`, a closure

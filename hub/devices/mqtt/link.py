@@ -95,10 +95,37 @@ class MqttConfig:
         return Backoff(base=self.backoff_base_s, cap=self.backoff_cap_s)
 
 
+class Client(aiomqtt.Client):
+    """aiomqtt's client, minus one race with the broker going away.
+
+    paho asks for the socket to be watched for writing from its own callback, and aiomqtt
+    hands that to the loop for later (`call_soon_threadsafe`). When the link breaks in
+    between, the socket is closed by the time the loop gets to it, and uvloop raises from the
+    callback, which the loop logs as an error with its traceback (seen when Mosquitto was
+    killed under load, RELIABILITY Q2). A closed socket needs no watching: the reconnect
+    opens a new one. The callback is aiomqtt 2.5's (pinned in constraints.txt)."""
+
+    def _on_socket_register_write(self, client: Any, userdata: Any, sock: Any) -> None:
+        fileno = sock.fileno()
+
+        def write() -> None:
+            try:
+                client.loop_write()
+            except Exception as exc:  # noqa: BLE001 - a broken link, as aiomqtt treats it
+                if not self._disconnected.done():
+                    self._disconnected.set_exception(exc)
+
+        def watch() -> None:
+            if sock.fileno() == fileno > -1:  # still the socket paho asked about, still open
+                self._loop.add_writer(fileno, write)
+
+        self._loop.call_soon_threadsafe(watch)
+
+
 def make_client(config: MqttConfig, *, session_expiry_s: int,
                 queue_type: type[asyncio.Queue[aiomqtt.Message]] | None = None,
                 max_queued: int = 0,
-                client_type: type[aiomqtt.Client] = aiomqtt.Client) -> aiomqtt.Client:
+                client_type: type[aiomqtt.Client] = Client) -> aiomqtt.Client:
     """A client that resumes its session (clean start off), so QoS 1 messages that arrive
     while it is away wait in the broker (for `session_expiry_s` with MQTT 5)."""
     parts = urlsplit(config.url)
