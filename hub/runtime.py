@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 DRAIN_TIMEOUT_S = 5.0
+STOP_WAIT_S = 10.0  # then the tasks that have not ended are named in the log
 
 
 class NotReady(DomainError):
@@ -101,10 +102,11 @@ async def run_hub(hub: Hub, app: FastAPI, extra_jobs: dict[str, Job] | None = No
 
 
 async def _stop(hub: Hub, tasks: dict[str, asyncio.Task[None]]) -> None:
+    log.info("stopping: inputs first, then what they handed over is stored")
     first = [task for name, task in tasks.items() if name in hub.inputs]
     for task in first:
         task.cancel()
-    await asyncio.gather(*first, return_exceptions=True)
+    await _stopped(first)
     try:
         async with asyncio.timeout(DRAIN_TIMEOUT_S):
             await hub.pipeline.drain()
@@ -113,3 +115,15 @@ async def _stop(hub: Hub, tasks: dict[str, asyncio.Task[None]]) -> None:
         log.warning("stopping with messages not yet stored; they will be redelivered")
     for task in tasks.values():
         task.cancel()
+    await _stopped(list(tasks.values()))
+
+
+async def _stopped(tasks: list[asyncio.Task[None]]) -> None:
+    """Wait for cancelled tasks; name those that do not end (a stop that hangs says where)."""
+    if not tasks:
+        return
+    _, running = await asyncio.wait(tasks, timeout=STOP_WAIT_S)
+    if running:
+        log.error("still running %.0f s after being cancelled: %s", STOP_WAIT_S,
+                  ", ".join(sorted(task.get_name() for task in running)))
+        await asyncio.wait(running)
