@@ -3,6 +3,7 @@ And Jitter"): never zero (pymodbus#1794 spun at 100% CPU on a zero delay), never
 
 from __future__ import annotations
 
+import asyncio
 import random
 from dataclasses import dataclass, field
 
@@ -24,3 +25,13 @@ class Backoff:
     def reset(self) -> None:
         """Call after a success, so the next outage starts from short delays again."""
         self.attempt = 0
+
+
+def stop_if_cancelled(err: BaseException) -> None:
+    """For a reconnect loop's `except MqttError`: a task cancelled while its link was going
+    down can see the cancellation come out of the client as an MqttError (a disconnect that
+    timed out). Caught as a broken link, it would reconnect and run on, and whoever cancelled
+    it would wait forever (a demo that did not stop on Ctrl-C)."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError from err

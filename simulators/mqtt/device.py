@@ -33,7 +33,7 @@ import aiomqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from hub.devices.backoff import Backoff
+from hub.devices.backoff import Backoff, stop_if_cancelled
 from hub.devices.mosquitto_auth import device_username
 from hub.domain.observations import DeviceKey
 from simulators.mqtt.commands import (
@@ -195,6 +195,7 @@ class SimulatedDevice:
                     clean_start, connected_at = False, loop.time()
                     await self._session(client)
             except aiomqtt.MqttError as err:
+                stop_if_cancelled(err)
                 # Only a connection that held counts as recovery: one dropped at once (a
                 # kicked client id, a refused subscription) must keep backing off.
                 if connected_at is not None and loop.time() - connected_at > STABLE_S:

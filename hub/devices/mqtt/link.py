@@ -16,7 +16,7 @@ import aiomqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from hub.devices.backoff import Backoff
+from hub.devices.backoff import Backoff, stop_if_cancelled
 from hub.health import HealthBoard
 
 log = logging.getLogger(__name__)
@@ -272,6 +272,7 @@ async def keep_connected(connect: Callable[[], aiomqtt.Client], filters: list[st
                 link.down(err)
                 continue
             except aiomqtt.MqttError as err:
+                stop_if_cancelled(err)
                 if link.stats.connected and link.was_healthy:
                     backoff.reset()
                 link.down(err)
