@@ -16,6 +16,7 @@ import asyncio
 import logging
 from collections import Counter
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -36,7 +37,8 @@ from hub.ingest.stats import IngestStats
 from hub.ingest.writer import BatchWriter, Outcome
 from hub.ports import Ack, Clock, TelemetryExport
 from hub.settings import IngestSettings
-from hub.store.turns import WriteTurns
+from hub.store.turns import WriteTurns, urgent_writes
+from hub.urgency import Urgency
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +55,7 @@ class IngestPipeline:
     def __init__(self, engine: AsyncEngine, settings: IngestSettings, clock: Clock, *,
                  export: TelemetryExport | None = None, observers: Observers | None = None,
                  backoff: Callable[[], Backoff] = retry_backoff,
-                 returning: bool | None = None, turns: WriteTurns | None = None) -> None:
+                 returning: bool | None = None, urgency: Urgency | None = None) -> None:
         self._engine = engine
         self._settings = settings
         self._clock = clock
@@ -67,8 +69,11 @@ class IngestPipeline:
         self._lanes: Lanes[Entry] = Lanes(settings.queue_size, urgent=_urgent,
                                           device=self._device_of)
         # The writers' and the sweep's transactions, one at a time, express first; on SQLite
-        # shared with the gate flow, whose decisions go first too (hub.store.turns).
-        self._lock = turns or WriteTurns()
+        # the express batch's writes also go ahead of other writers (hub.store.turns).
+        self._lock = WriteTurns()
+        # Urgent work in this process (express batches, rules, gates) goes before the next
+        # telemetry batch (hub.urgency).
+        self.urgency = urgency or Urgency()
         self._pending: Counter[str] = Counter()  # persistent counters not yet committed
         self.stats = IngestStats(capacity=settings.queue_size)
         self.started = clock()
@@ -147,10 +152,13 @@ class IngestPipeline:
 
     async def _write(self, lane: asyncio.Queue[Entry], *, urgent: bool) -> None:
         while True:
+            if not urgent:
+                await self.urgency.quiet()
             batch = await next_batch(lane, self._settings.batch_max_items,
                                      self._settings.batch_max_ms / 1000, _queued_at, _urgent)
             try:
-                await self._store(batch, urgent)
+                with self.urgency.working() if urgent else nullcontext():
+                    await self._store(batch, urgent)
             finally:
                 self._lanes.finished(batch)
             for _ in batch:
@@ -218,8 +226,10 @@ class IngestPipeline:
     async def _attempt(self, batch: Sequence[Entry], urgent: bool = False) -> Outcome:
         async with self._lock.turn(urgent=urgent):
             pending = Counter(self._pending)
-            async with self._engine.begin() as connection:
-                outcome = await self._writer.write(connection, batch, self._clock(), pending)
+            with urgent_writes() if urgent else nullcontext():
+                async with self._engine.begin() as connection:
+                    outcome = await self._writer.write(connection, batch, self._clock(),
+                                                       pending)
             self._pending.subtract(pending)
             self._pending = +self._pending  # drop the zeros
             self._writer.committed(outcome)

@@ -30,6 +30,7 @@ from hub.parking.reading import GateRead, PlateImageReader
 from hub.parking.staff import StaffDesk
 from hub.ports import Clock
 from hub.store.parking_session_tables import parking_gate_decisions
+from hub.urgency import Urgency
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +43,9 @@ class GateFlow:
 
     def __init__(self, gate: Gate, clock: Clock, *, reader: PlateImageReader | None = None,
                  notify: Handle | None = None, queue_size: int = 1000,
-                 evidence: GateEvidence | None = None) -> None:
+                 evidence: GateEvidence | None = None, urgency: Urgency | None = None) -> None:
         self.gate = gate
+        self._urgency = urgency or Urgency()  # a barrier waits: before telemetry batches
         self.evidence = evidence  # snapshots and plate crops kept with the decisions
         self._clock = clock
         self._reader = reader
@@ -110,7 +112,8 @@ class GateFlow:
         while True:
             read = await queue.get()
             try:
-                await self.handle(read)
+                with self._urgency.working():
+                    await self.handle(read)
             except Exception:  # one bad read must not stop the site's gates
                 self.failed += 1
                 log.exception("gate read of camera %s failed", read.camera_device_id)
@@ -186,7 +189,7 @@ class GateFlow:
         if lane is None:
             return
         at = passed.envelope.ts or passed.envelope.received_at
-        async with self.gate.turn(urgent=False), self.gate.sessions() as db, db.begin():
+        async with self.gate.sessions() as db, db.begin():
             latest = (await db.execute(
                 select(parking_gate_decisions.c.id).where(
                     parking_gate_decisions.c.lane_id == lane.lane_id,

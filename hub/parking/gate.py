@@ -10,7 +10,6 @@ lot and plate, one charge per session) still holds if two hub processes race.
 from __future__ import annotations
 
 import logging
-from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -51,7 +50,7 @@ from hub.parking.lookups import Lookups
 from hub.parking.reading import GateRead
 from hub.ports import Clock
 from hub.settings import ParkingSettings
-from hub.store.turns import WriteTurns
+from hub.store.turns import urgent_writes
 
 log = logging.getLogger(__name__)
 
@@ -105,10 +104,8 @@ def color_of(text: str | None) -> PlateColor | None:
 
 class Gate:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], lookups: Lookups,
-                 commands: GateCommands, settings: ParkingSettings, clock: Clock, *,
-                 turns: WriteTurns | None = None) -> None:
+                 commands: GateCommands, settings: ParkingSettings, clock: Clock) -> None:
         self.sessions = sessions
-        self._turns = turns  # SQLite: the ingestion writer's, taken ahead of its next batch
         self.lookups = lookups
         self.commands = commands
         self.settings = settings
@@ -159,7 +156,7 @@ class Gate:
         if self.repeated(read):
             return Outcome(None, ("a repeat of the read just decided: merged",))
         try:
-            async with self.turn(), self.sessions() as db, db.begin():
+            async with urgent_writes(), self.sessions() as db, db.begin():  # a barrier waits
                 if read.lane.direction is Direction.IN:
                     outcome = await self._entry(db, read)
                 else:
@@ -374,12 +371,8 @@ class Gate:
         await db.flush()
         return record
 
-    def turn(self, *, urgent: bool = True) -> AbstractAsyncContextManager[None]:
-        """SQLite's write turn in this process (a decision is urgent: a barrier waits)."""
-        return nullcontext() if self._turns is None else self._turns.turn(urgent=urgent)
-
     async def _store_hold(self, read: Read, reason: str) -> Outcome:
-        async with self.turn(), self.sessions() as db, db.begin():
+        async with urgent_writes(), self.sessions() as db, db.begin():  # a barrier waits
             record = await self._record(db, read, Verdict.HOLD, (reason,), None)
         return self._outcome(record, None, ())
 

@@ -17,7 +17,7 @@ from hub.ports import Clock, DeviceCommandLog, DeviceGateway
 from hub.settings import Settings
 from hub.store.access_visitors import SqlVisitorVehicles
 from hub.store.parking_directory import SqlParkingDirectory
-from hub.store.turns import WriteTurns
+from hub.urgency import Urgency
 
 
 def sql_lane_by_id(sessions: async_sessionmaker[AsyncSession]) -> LaneById:
@@ -39,13 +39,14 @@ def build_gate_flow(settings: Settings, sessions: async_sessionmaker[AsyncSessio
                     directory: ParkingDirectory | None = None,
                     reader: PlateImageReader | None = None,
                     evidence: GateEvidence | None = None,
-                    turns: WriteTurns | None = None) -> GateFlow:
+                    urgency: Urgency | None = None) -> GateFlow:
     lookups = Lookups(directory or sql_directory(sessions), sessions,
                       lane_by_id=sql_lane_by_id(sessions))
     gate = Gate(sessions, lookups, GateCommands(gateway, command_log, clock), settings.parking,
-                clock, turns=turns)
+                clock)
     return GateFlow(gate, clock, reader=reader, notify=notify,
-                    queue_size=settings.parking.queue_size, evidence=evidence)
+                    queue_size=settings.parking.queue_size, evidence=evidence,
+                    urgency=urgency)
 
 
 async def open_exit_when_paid(event: ParkingChargePaid, uow: object,

@@ -13,6 +13,7 @@ import logging
 import signal
 import time
 from collections.abc import Callable, Iterable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -33,6 +34,8 @@ from hub.rules.queue import RulesQueue
 from hub.rules.state import EngineState
 from hub.rules.store import OutcomeRecord, SqlRuleStore
 from hub.settings import RulesSettings
+from hub.store.turns import urgent_writes
+from hub.urgency import Urgency
 
 log = logging.getLogger(__name__)
 
@@ -71,8 +74,10 @@ class RulesRunner:
                  settings: RulesSettings | None = None, directory: Path | None = None,
                  lookup: Lookup = lambda _id: None,
                  devices: Callable[[], Iterable[DeviceInfo]] = tuple,
-                 clock: Clock, monotonic: Callable[[], float] = time.monotonic) -> None:
+                 clock: Clock, monotonic: Callable[[], float] = time.monotonic,
+                 urgency: Urgency | None = None) -> None:
         self.settings = settings or RulesSettings()
+        self._urgency = urgency or Urgency()  # device events go before telemetry batches
         self.directory = directory
         self.engine = RuleEngine(rules)
         self.state = EngineState()
@@ -186,7 +191,8 @@ class RulesRunner:
             log.warning("rules: state not saved yet: %r", err)
 
     async def _attempt(self, fired: Fired, attempts: int) -> OutcomeRecord | None:
-        result = await self._dispatcher.send(fired)
+        with urgent_writes():  # an order someone is trapped behind goes before telemetry
+            result = await self._dispatcher.send(fired)
         if result.status == "failed" and attempts < self.settings.max_attempts:
             delay = min(self.settings.retry_cap_s,
                         self.settings.retry_base_s * 2 ** (attempts - 1))
@@ -227,7 +233,9 @@ class RulesRunner:
             while True:
                 event = await self._queue.get(self._wait_s())
                 if event is not None:
-                    await self.process(event)
+                    with self._urgency.working() if event.kind != "telemetry" \
+                            else nullcontext():
+                        await self.process(event)
                     self._queue.task_done()
                 await self.retry_due()
                 await self.flush()

@@ -40,7 +40,7 @@ def build_rules(settings: Settings, engine: AsyncEngine, handle: Handle,
 
     runner = RulesRunner(load_dir(directory), SqlRuleStore(engine), handle, settings=config,
                          directory=directory, lookup=pipeline.cache.get, devices=devices,
-                         clock=clock)
+                         clock=clock, urgency=pipeline.urgency)
     pipeline.observers.subscribe(runner.observe, *KINDS)
     health.register("rules", runner.health)
     jobs |= {"rules": runner.run, "rules.ticks": runner.tick_forever}

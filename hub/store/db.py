@@ -10,6 +10,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
+from hub.store.turns import WriteTurns, take_turns
+
 SQLITE_BUSY_TIMEOUT_MS = 5000
 
 
@@ -32,6 +34,9 @@ def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEn
     engine = create_async_engine(parsed, **kwargs)
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        # One writer at a time: this process's writers take turns (hub.store.turns) rather
+        # than poll for the lock.
+        take_turns(engine, WriteTurns(), timeout_s=SQLITE_BUSY_TIMEOUT_MS / 1000)
     return engine
 
 

@@ -1,19 +1,34 @@
-"""Turns at writing, for the hot writers of one hub process on SQLite.
+"""Turns at writing, for the writers of one hub process on SQLite.
 
 SQLite lets one connection write at a time, and a connection that finds the write lock
 taken polls for it, sleeping 1, 2, 5, 10 ... up to 100 ms between tries. Behind the
 ingestion writer's stream of telemetry batches, a plate read's gate decision lost up to
-70 ms there (`hub bench gate`, p99 of the decision's transaction; 16 ms on PostgreSQL). In
-this process the two take turns here instead: no polling, and an urgent writer (a barrier
-waits on it) goes before the next batch. Server databases lock rows, and need no turns.
+70 ms there (`hub bench gate`, p99 of the decision's transaction; 16 ms on PostgreSQL), and
+every other writer (the rules' work orders, the command log, the API) lost as much. In this
+process they take turns here instead: no polling, and an urgent writer (a barrier or a work
+order waits on it) goes before the next batch.
+
+`take_turns` makes an SQLite engine do it for every transaction: the first statement that
+writes takes a turn, the commit or rollback gives it back. Code that writes something urgent
+says so with `urgent_writes()`. Server databases lock rows, and need no turns.
 """
 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.util import await_
+
+_URGENT: ContextVar[bool] = ContextVar("urgent_writes", default=False)
+WRITES = ("INSERT", "UPDATE", "DELETE", "REPLAC", "CREATE", "DROP", "ALTER")
 
 
 class WriteTurns:
@@ -40,6 +55,14 @@ class WriteTurns:
     def busy(self) -> bool:
         return self._busy
 
+    async def acquire(self, *, urgent: bool = False, timeout_s: float | None = None) -> None:
+        """A turn held until `release`; TimeoutError if none came within `timeout_s`."""
+        async with asyncio.timeout(timeout_s):
+            await self._acquire(urgent)
+
+    def release(self) -> None:
+        self._release()
+
     async def _acquire(self, urgent: bool) -> None:
         if not self._busy and not self._urgent and (urgent or not self._normal):
             self._busy = True
@@ -62,3 +85,62 @@ class WriteTurns:
                     waiter.set_result(None)  # still busy: the turn passes directly
                     return
         self._busy = False
+
+
+class urgent_writes:
+    """The transactions begun inside take their turn ahead of the ingestion batches. With
+    `with` or `async with` (beside an `async with` of a session)."""
+
+    def __enter__(self) -> None:
+        self._token = _URGENT.set(True)
+
+    def __exit__(self, *_exc: object) -> None:
+        _URGENT.reset(self._token)
+
+    async def __aenter__(self) -> None:
+        self.__enter__()
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.__exit__(*exc)
+
+
+def take_turns(engine: AsyncEngine, turns: WriteTurns, *, timeout_s: float) -> None:
+    """Every transaction of `engine` (SQLite) that writes holds a turn from its first write to
+    its commit or rollback. One that waits longer than `timeout_s` (SQLite's own busy timeout)
+    fails as SQLite would have: "database is locked"."""
+    sync_engine = engine.sync_engine
+    dialect = sync_engine.dialect
+    if getattr(dialect, "write_turns", None) is not None:
+        return  # already taking turns
+    dialect.write_turns = turns  # type: ignore[attr-defined]
+    holding: set[int] = set()  # the DBAPI connections holding a turn, by id
+
+    @event.listens_for(sync_engine, "before_cursor_execute")
+    def _before(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        raw = id(conn.connection.dbapi_connection)
+        if raw in holding or statement.lstrip()[:6].upper() not in WRITES:
+            return
+        try:
+            await_(turns.acquire(urgent=_URGENT.get(), timeout_s=timeout_s))
+        except TimeoutError:
+            raise sqlite3.OperationalError("database is locked (no write turn within "
+                                           f"{timeout_s:.0f} s)") from None
+        holding.add(raw)
+
+    def _ending(name: str) -> None:
+        original = getattr(dialect, name)
+
+        def ended(dbapi_connection: Any, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return original(dbapi_connection, *args, **kwargs)
+            finally:  # committed, rolled back or gone: the lock is free, so is the turn
+                raw = id(getattr(dbapi_connection, "dbapi_connection", dbapi_connection))
+                if raw in holding:
+                    holding.discard(raw)
+                    turns.release()
+
+        # The dialect is this engine's own instance: wrapping its methods touches no other.
+        setattr(dialect, name, ended)
+
+    for name in ("do_commit", "do_rollback", "do_close", "do_terminate"):
+        _ending(name)

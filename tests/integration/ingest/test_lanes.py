@@ -3,6 +3,8 @@ it, and a device's own earlier messages still go first."""
 
 from __future__ import annotations
 
+import asyncio
+
 from hub.domain.observations import Envelope, Fault
 from tests.integration.ingest.conftest import (
     LIFT,
@@ -54,3 +56,21 @@ async def test_a_devices_fault_still_follows_its_own_earlier_telemetry(
 
     assert acked.index("lift reading") < acked.index("lift fault")
     assert pipeline.stats.gaps == 0  # seq 1 then 2: nothing looked missing
+
+
+async def test_telemetry_batches_wait_while_urgent_work_is_under_way(
+        lakeside: object, make_pipeline: PipelineFactory) -> None:
+    pipeline = make_pipeline(batch_max_items=BATCH, queue_size=2 * BACKLOG)
+    pipeline.urgency.patience_s = 3600.0  # only the end of the urgent work lets it go
+    acked: list[str] = []
+    for seq in range(1, 11):
+        await pipeline.put(reading(METER, seq), lambda: acked.append("telemetry"))
+    await pipeline.put(fault(1), lambda: acked.append("fault"))
+
+    with pipeline.urgency.working():  # a gate deciding, a rule opening an order
+        async with running(pipeline):
+            await until(lambda: acked == ["fault"], "the fault stored, the telemetry not")
+            await asyncio.sleep(0.05)
+            assert acked == ["fault"]
+    async with running(pipeline):
+        await until(lambda: len(acked) == 11, "the telemetry stored once it was quiet")
