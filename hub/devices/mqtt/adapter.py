@@ -21,6 +21,7 @@ import aiomqtt
 import paho.mqtt.client as paho
 
 from hub.devices.mqtt.codec import DEFAULT_CONTRACT, Contract, decode
+from hub.devices.mqtt.incoming import UrgentFirst
 from hub.devices.mqtt.link import (
     Client,
     Link,
@@ -278,6 +279,10 @@ class _Incoming:
                 incoming.queue = self
 
             # asyncio.Queue's hooks for subclasses (as PriorityQueue uses them).
+            def _init(self, maxsize: int) -> None:
+                # Events and acks before the telemetry ahead of them, per device in order.
+                self._queue = UrgentFirst(_topic)
+
             def _put(self, item: aiomqtt.Message) -> None:
                 self.payload_bytes += _size(item)
                 # The hub reads no MQTT 5 property. paho builds a Properties object of some
@@ -295,6 +300,10 @@ class _Incoming:
                 return item
 
         return PausingQueue
+
+
+def _topic(message: aiomqtt.Message) -> str:
+    return message.topic.value
 
 
 def _size(message: aiomqtt.Message) -> int:
