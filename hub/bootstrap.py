@@ -73,11 +73,10 @@ from hub.settings import Settings
 from hub.store import migrate
 from hub.store.access_visitors import count_visitor_entry
 from hub.store.billing_runs_sql import SqlBillingRuns
-from hub.store.db import SQLITE_BUSY_TIMEOUT_MS, make_engine, make_sessions
+from hub.store.db import make_engine, make_sessions
 from hub.store.mapping import start_mappers
 from hub.store.parking_directory import SqlParkingDirectory
 from hub.store.telemetry import device_keys
-from hub.store.turns import WriteTurns, take_turns
 from hub.store.uow import SqlUnitOfWork
 from hub.supervise import Job
 from hub.telemetry.influx import InfluxExport
@@ -192,10 +191,6 @@ def bootstrap(settings: Settings, *, clock: Clock = utc_now,
     health.register("database", partial(database_health, engine), critical=True)
     jobs: dict[str, Job] = {"event_loop": partial(watch_loop_lag, health)}
     export = _telemetry(settings, engine, clock, health, jobs)
-    # SQLite has one writer at a time: this process's writers take turns rather than poll for
-    # its lock (hub.store.turns; make_engine's engines already do); servers lock rows.
-    if engine.dialect.name == "sqlite":
-        take_turns(engine, WriteTurns(), timeout_s=SQLITE_BUSY_TIMEOUT_MS / 1000)
     pipeline = IngestPipeline(engine, settings.ingest, clock, export=export)
     health.register("ingest", pipeline.health)
     jobs |= {"ingest": pipeline.run, "ingest.sweeper": pipeline.sweep_forever}

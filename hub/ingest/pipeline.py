@@ -37,7 +37,7 @@ from hub.ingest.stats import IngestStats
 from hub.ingest.writer import BatchWriter, Outcome
 from hub.ports import Ack, Clock, TelemetryExport
 from hub.settings import IngestSettings
-from hub.store.turns import WriteTurns, urgent_writes
+from hub.store.turns import WriteTurns, urgent_writes, writes_urgent
 from hub.urgency import Urgency
 
 log = logging.getLogger(__name__)
@@ -146,9 +146,12 @@ class IngestPipeline:
     async def run(self) -> None:
         """The two writers, forever; run it supervised (hub.supervise)."""
         async with asyncio.TaskGroup() as writers:
-            writers.create_task(self._write(self._lanes.express, urgent=True),
-                                name="ingest-express")
+            writers.create_task(self._write_express(), name="ingest-express")
             await self._write(self._lanes.bulk, urgent=False)
+
+    async def _write_express(self) -> None:
+        with urgent_writes():  # this task's transactions go ahead of other writers'
+            await self._write(self._lanes.express, urgent=True)
 
     async def _write(self, lane: asyncio.Queue[Entry], *, urgent: bool) -> None:
         while True:
@@ -158,7 +161,7 @@ class IngestPipeline:
                                      self._settings.batch_max_ms / 1000, _queued_at, _urgent)
             try:
                 with self.urgency.working() if urgent else nullcontext():
-                    await self._store(batch, urgent)
+                    await self._store(batch)
             finally:
                 self._lanes.finished(batch)
             for _ in batch:
@@ -170,39 +173,39 @@ class IngestPipeline:
         and comes again from the broker."""
         await self._lanes.join()
 
-    async def _store(self, batch: Sequence[Entry], urgent: bool = False) -> None:
+    async def _store(self, batch: Sequence[Entry]) -> None:
         backoff = self._backoff()
         while True:
-            result = await self._try(batch, urgent)
+            result = await self._try(batch)
             if isinstance(result, Outcome):
                 await self._after_commit(batch, result)
                 return
             if await self._reachable():
-                await self._isolate(batch, result, urgent)
+                await self._isolate(batch, result)
                 return
             self._outage(result)
             await asyncio.sleep(backoff.next())
 
-    async def _isolate(self, batch: Sequence[Entry], err: Exception, urgent: bool) -> None:
+    async def _isolate(self, batch: Sequence[Entry], err: Exception) -> None:
         """The database answers, yet the batch fails: one of its items does. Halve until alone."""
         if len(batch) > 1:
             middle = len(batch) // 2
-            await self._store(batch[:middle], urgent)
-            await self._store(batch[middle:], urgent)
+            await self._store(batch[:middle])
+            await self._store(batch[middle:])
             return
         entry = batch[0]
         backoff = self._backoff()
         while True:
             for _ in range(POISON_RETRIES):  # retried alone, as R5 asks, before burying it
                 await asyncio.sleep(backoff.next())
-                result = await self._try(batch, urgent)
+                result = await self._try(batch)
                 if isinstance(result, Outcome):
                     await self._after_commit(batch, result)
                     return
                 err = result
             letter = Entry(_poison_letter(entry.item, err, self._clock()), entry.ack,
                            entry.enqueued)
-            result = await self._try([letter], urgent)
+            result = await self._try([letter])
             if isinstance(result, Outcome):
                 self.stats.poison += 1
                 log.warning("poison message dead-lettered after %s: %s", type(err).__name__,
@@ -213,23 +216,21 @@ class IngestPipeline:
             # not the message. Nothing is acknowledged; the message is tried again.
             self._outage(result)
 
-    async def _try(self, batch: Sequence[Entry], urgent: bool = False) -> Outcome | Exception:
+    async def _try(self, batch: Sequence[Entry]) -> Outcome | Exception:
         """One attempt. A failure is returned, not raised: the writer loop decides what follows
         (wait out an outage, or isolate a poison item), and never stops."""
         try:
-            return await self._attempt(batch, urgent)
+            return await self._attempt(batch)
         except Exception as err:  # noqa: BLE001 - the top of the supervised writer loop
             self.stats.failed_attempts += 1
             log.debug("batch of %d failed: %r", len(batch), err)
             return err
 
-    async def _attempt(self, batch: Sequence[Entry], urgent: bool = False) -> Outcome:
-        async with self._lock.turn(urgent=urgent):
+    async def _attempt(self, batch: Sequence[Entry]) -> Outcome:
+        async with self._lock.turn(urgent=writes_urgent()):
             pending = Counter(self._pending)
-            with urgent_writes() if urgent else nullcontext():
-                async with self._engine.begin() as connection:
-                    outcome = await self._writer.write(connection, batch, self._clock(),
-                                                       pending)
+            async with self._engine.begin() as connection:
+                outcome = await self._writer.write(connection, batch, self._clock(), pending)
             self._pending.subtract(pending)
             self._pending = +self._pending  # drop the zeros
             self._writer.committed(outcome)

@@ -87,6 +87,11 @@ class WriteTurns:
         self._busy = False
 
 
+def writes_urgent() -> bool:
+    """Whether the current task is inside `urgent_writes()`."""
+    return _URGENT.get()
+
+
 class urgent_writes:
     """The transactions begun inside take their turn ahead of the ingestion batches. With
     `with` or `async with` (beside an `async with` of a session)."""
@@ -121,7 +126,7 @@ def take_turns(engine: AsyncEngine, turns: WriteTurns, *, timeout_s: float) -> N
         if raw in holding or statement.lstrip()[:6].upper() not in WRITES:
             return
         try:
-            await_(turns.acquire(urgent=_URGENT.get(), timeout_s=timeout_s))
+            await_(turns.acquire(urgent=writes_urgent(), timeout_s=timeout_s))
         except TimeoutError:
             raise sqlite3.OperationalError("database is locked (no write turn within "
                                            f"{timeout_s:.0f} s)") from None

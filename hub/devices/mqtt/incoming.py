@@ -4,10 +4,9 @@ telemetry and status that came before them, each device's own messages in the or
 
 Under load thousands of telemetry messages wait in aiomqtt's incoming queue (`hub bench
 fault`: up to seconds at 5,000 msgs/s), and a trapped passenger's fault waited behind all of
-them. A message is urgent by its channel (DESIGN.md §2: `event`, `cmd/ack`); it goes ahead
-only if nothing of its device is waiting in the other line, and a device's telemetry that
-arrives while its event waits follows it, so one device is in one line at a time (as in
-hub.ingest.lanes, the writer's side of the same idea).
+them. A message is urgent by its channel (DESIGN.md §2: `event`, `cmd/ack`); one device's
+messages keep their order (hub.device_order), as in hub.ingest.lanes, the writer's side of
+the same idea.
 """
 
 from __future__ import annotations
@@ -15,6 +14,8 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 from typing import Generic, TypeVar
+
+from hub.device_order import DeviceOrder
 
 T = TypeVar("T")
 
@@ -35,27 +36,16 @@ class UrgentFirst(Generic[T]):
 
     def __init__(self, topic_of: Callable[[T], str]) -> None:
         self._topic_of = topic_of
-        self._urgent: deque[tuple[T, str | None]] = deque()
-        self._normal: deque[tuple[T, str | None]] = deque()
-        self._waiting: dict[str, tuple[bool, int]] = {}  # device -> (its line, how many)
+        self._order: DeviceOrder[deque[tuple[T, str | None]]] = DeviceOrder(deque(), deque())
 
     def __len__(self) -> int:
-        return len(self._urgent) + len(self._normal)
+        return len(self._order.urgent) + len(self._order.ordinary)
 
     def append(self, item: T) -> None:
         urgent, device = urgency(self._topic_of(item))
-        if device is not None:
-            line, count = self._waiting.get(device, (urgent, 0))
-            urgent = line  # behind its device's earlier messages, in whichever line
-            self._waiting[device] = (line, count + 1)
-        (self._urgent if urgent else self._normal).append((item, device))
+        self._order.line_for(device, urgent).append((item, device))
 
     def popleft(self) -> T:
-        item, device = (self._urgent or self._normal).popleft()
-        if device is not None:
-            line, count = self._waiting[device]
-            if count <= 1:
-                del self._waiting[device]
-            else:
-                self._waiting[device] = (line, count - 1)
+        item, device = (self._order.urgent or self._order.ordinary).popleft()
+        self._order.done(device)
         return item
