@@ -6,7 +6,8 @@ of bills, twenty notifications per account and a dozen announcements. The hub th
 in production (`hub.runtime.run_hub`: uvicorn and the hub's jobs) in a process of its own on a
 free loopback port (`--workers W`: W processes on W ports, the clients spread over them as a
 load balancer would, its own cost not counted), and C clients in this process
-(httpx.AsyncClient each, keep-alive, one connection each) cycle through GET /me/bills,
+(hub.bench.httpload: one keep-alive connection each, a lean client so that the load does
+not take the hub's cores) cycle through GET /me/bills,
 /me/notifications and /me/announcements with
 the tokens of the N accounts for a measured window: requests/s, p50/p99 latency, errors.
 
@@ -38,6 +39,7 @@ from sqlalchemy import insert
 
 from hub import loops
 from hub.bench.freshdb import backend_of, fresh_database
+from hub.bench.httpload import HttpLoadClient, HttpLoadError, get_request
 from hub.bootstrap import Hub, bootstrap
 from hub.domain import commands as c
 from hub.domain.accounts import SYSTEM, Account, AuthSession, Role
@@ -111,7 +113,7 @@ async def run(plan: ApiPlan) -> dict[str, Any]:
                 await asyncio.sleep(IDLE_S)  # the hub's own jobs, with no request
                 idle = (_cpu_of(*(s.pid for s in servers)) - idle0) / IDLE_S
                 cpu0, own0 = _cpu_of(*(s.pid for s in servers)), time.process_time()
-                measured = await _load(bases, tokens, plan)
+                measured = await _load(ports, tokens, plan)
                 server_cpu = _cpu_of(*(s.pid for s in servers)) - cpu0
                 client_cpu = time.process_time() - own0
             finally:
@@ -250,7 +252,7 @@ async def _log_in_once(base: str, username: str) -> None:
             raise RuntimeError(f"login then /me/bills: {answer.status_code} {check.status_code}")
 
 
-async def _load(bases: list[str], tokens: list[str], plan: ApiPlan) -> dict[str, Any]:
+async def _load(ports: list[int], tokens: list[str], plan: ApiPlan) -> dict[str, Any]:
     latencies: list[float] = []
     by_path = dict.fromkeys(PATHS, 0)
     errors: dict[str, int] = {}
@@ -262,19 +264,20 @@ async def _load(bases: list[str], tokens: list[str], plan: ApiPlan) -> dict[str,
 
     async def client(n: int) -> None:
         nonlocal sent
-        limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
-        async with httpx.AsyncClient(base_url=bases[n % len(bases)], limits=limits,
-                                     timeout=10.0) as http:
+        port = ports[n % len(ports)]
+        async with HttpLoadClient("127.0.0.1", port) as http:
             k = n
             while (now := time.perf_counter()) < stop_at:
                 path = PATHS[k % len(PATHS)]
-                headers = {"Authorization": f"Bearer {tokens[(k * 7 + n) % len(tokens)]}"}
+                token = tokens[(k * 7 + n) % len(tokens)]
+                request = get_request(f"127.0.0.1:{port}", path,
+                                      {"Authorization": f"Bearer {token}"})
                 k += 1
                 try:
                     sent += 1
-                    answer = await http.get(path, headers=headers)
-                    failed = None if answer.status_code == 200 else str(answer.status_code)
-                except httpx.HTTPError as err:
+                    answer = await http.send(request)
+                    failed = None if answer.status == 200 else str(answer.status)
+                except (OSError, HttpLoadError, TimeoutError) as err:
                     failed = type(err).__name__
                 done = time.perf_counter()
                 if now < measure_from or done > stop_at:
