@@ -105,12 +105,16 @@ class OfflineLogs:
         if read is None:
             self.unplaced += 1
             return None
-        self.recorded += 1
+        outcome: Outcome | None
         async with self._flow.locks.setdefault(read.lane.site_id, asyncio.Lock()):
             if entry.opened:
-                return await self._silent.decide(read)
-            return await self._refused(read.lane.site_id, read.lot.lot_id, lane["id"],
-                                       plate_of(entry.plate), entry, reason)
+                outcome = await self._silent.decide(read)
+            else:
+                outcome = await self._refused(read.lane.site_id, read.lot.lot_id, lane["id"],
+                                              plate_of(entry.plate), entry, reason)
+        # Counted once committed, so that whoever waits for the count reads what was stored.
+        self.recorded += 1
+        return outcome
 
     async def _refused(self, site_id: int, lot_id: int, lane_id: int, plate: str,
                        entry: OfflineDecision, reason: str) -> Outcome | None:
