@@ -42,6 +42,32 @@ def test_expired_token_is_refused() -> None:
         issuer().read_access_token(token)
 
 
+def test_a_verified_token_is_refused_once_it_expires(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The second read comes from the issuer's memory of verified tokens: it must still
+    # see the token expire.
+    reader = issuer()
+    token = reader.access_token(7, "session-1", now())
+    assert reader.read_access_token(token).account_id == 7
+
+    class Later(datetime):
+        @classmethod
+        def now(cls, tz: object = None) -> Later:  # type: ignore[override]
+            return cls.fromtimestamp((datetime.now(UTC) + TTL).timestamp(), UTC)
+
+    monkeypatch.setattr("hub.security.tokens.datetime", Later)
+    with pytest.raises(Unauthenticated, match="expired"):
+        reader.read_access_token(token)
+
+
+def test_a_token_one_byte_off_a_verified_one_is_refused() -> None:
+    reader = issuer()
+    token = reader.access_token(7, "session-1", now())
+    reader.read_access_token(token)
+    tampered = token[:-2] + ("A" if token[-2] != "A" else "B") + token[-1]
+    with pytest.raises(Unauthenticated, match="invalid"):
+        reader.read_access_token(tampered)
+
+
 def test_token_signed_with_another_secret_is_refused() -> None:
     token = issuer("another-secret-of-at-least-32-characters").access_token(7, "s", now())
     with pytest.raises(Unauthenticated, match="invalid"):
