@@ -16,9 +16,36 @@ from hub.views.scoping import building_filter, site_filter, unit_filter
 async def page(session: AsyncSession, query: Select[Any], limit: int,
                offset: int) -> tuple[list[dict[str, Any]], int]:
     """One page of a query, and how many rows the whole query has."""
-    total = await session.scalar(select(func.count()).select_from(query.subquery()))
+    total = await _count(session, query)
     rows = await session.execute(query.limit(limit).offset(offset))
-    return [dict(row._mapping) for row in rows], int(total or 0)
+    return [dict(row._mapping) for row in rows], total
+
+
+TOTAL = "_total"
+
+
+async def household_page(session: AsyncSession, query: Select[Any], limit: int,
+                         offset: int) -> tuple[list[dict[str, Any]], int]:
+    """`page` in one statement, for the few rows of one household or account (a resident's
+    bills, notices, notifications): the total comes with every row as a window count, which
+    SQL computes before LIMIT and OFFSET. It reads every matching row to count them, which
+    `page`'s separate count avoids, so staff lists over a whole site keep `page`."""
+    rows = (await session.execute(query.add_columns(func.count().over().label(TOTAL))
+                                  .limit(limit).offset(offset))).all()
+    if not rows:
+        # Past the end, or nothing at all: only a separate count can tell which.
+        return [], 0 if offset == 0 else await _count(session, query)
+    total = int(rows[0]._mapping[TOTAL])
+    items = []
+    for row in rows:
+        item = dict(row._mapping)
+        del item[TOTAL]
+        items.append(item)
+    return items, total
+
+
+async def _count(session: AsyncSession, query: Select[Any]) -> int:
+    return int(await session.scalar(select(func.count()).select_from(query.subquery())) or 0)
 
 
 async def one(session: AsyncSession, query: Select[Any], kind: str, ident: int) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from hub.domain import notices as n
 from hub.domain.notices import NoticeStatus
 from hub.store.notice_tables import announcements
 from hub.views import notices as views
-from hub.views.property import one, page
+from hub.views.property import household_page, one, page
 
 router = APIRouter(prefix="/api/v1", tags=["announcements"])
 
@@ -89,7 +89,7 @@ async def my_announcements(actor: ActorDep, db: SessionDep, paging: PagingDep, h
     if unread is not None:
         query = query.where(~query.selected_columns.read if unread
                             else query.selected_columns.read)
-    items, total = await page(db, query, paging.limit, paging.offset)
+    items, total = await household_page(db, query, paging.limit, paging.offset)
     return Page[MyAnnouncementOut].model_validate(page_of(items, total, paging))
 
 
