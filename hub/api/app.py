@@ -41,18 +41,21 @@ from hub.settings import Settings
 # One address (a guard house, an office behind NAT) may sign in many people, but not many
 # times more than one account may try.
 ADDRESS_ATTEMPTS_FACTOR = 5
-ROUTERS = (health.router, auth.router, property.router, residents.router, staff.router,
-           telemetry_routes.router, device_routes.router, announcement_routes.router,
-           notification_routes.router, complaint_routes.router, rule_routes.router,
-           work_order_routes.router, parking_evidence_routes.router,
-           billing_routes.router, payment_routes.router,
-           asset_routes.router, maintenance_routes.router,
-           import_routes.router, ownership_routes.router, me_routes.router,
-           access_routes.router, me_access_routes.router,
-           parking_routes.router, me_parking_routes.router,
-           tariff_routes.router, parking_payment_routes.router,
-           parking_session_routes.router, parking_session_routes.lane_router,
-           my_parking_routes.router)
+# Starlette tries routes in order, so the routes residents' apps call all day come first
+# (the most requests, by far); tests/unit/test_api_routes.py checks that no route can take
+# another's requests, so the order changes nothing but the time it takes to find a route.
+RESIDENT_ROUTERS = (notification_routes.router, billing_routes.router,
+                    announcement_routes.router, me_routes.router, payment_routes.router,
+                    complaint_routes.router, work_order_routes.router, me_access_routes.router,
+                    me_parking_routes.router, parking_payment_routes.router,
+                    my_parking_routes.router)
+ROUTERS = (health.router, auth.router, *RESIDENT_ROUTERS,
+           property.router, residents.router, staff.router,
+           telemetry_routes.router, device_routes.router, rule_routes.router,
+           parking_evidence_routes.router, asset_routes.router, maintenance_routes.router,
+           import_routes.router, ownership_routes.router, access_routes.router,
+           parking_routes.router, tariff_routes.router,
+           parking_session_routes.router, parking_session_routes.lane_router)
 
 
 def create_app(settings: Settings, hub: Hub | None = None) -> FastAPI:
