@@ -3,6 +3,7 @@ receipts. Scope is in the SQL: staff see their sites and buildings, residents th
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 from decimal import Decimal
 from html import escape
@@ -26,6 +27,7 @@ from hub.store.billing_tables import (
     refunds,
 )
 from hub.store.tables import buildings, sites, units
+from hub.views.property import HOUSEHOLD_UNITS, HouseholdList
 from hub.views.scoping import building_filter, site_filter
 
 OUTSTANDING = (bills.c.total - bills.c.paid - bills.c.written_off).label("outstanding")
@@ -84,15 +86,27 @@ def reading_query(actor: Actor, *, site_id: int | None = None, unit_id: int | No
     return query.order_by(meter_readings.c.id)
 
 
+def _bills() -> Select[Any]:
+    return select(bills.c.id, bills.c.site_id, bills.c.building_id, bills.c.unit_id,
+                  units.c.number.label("unit_number"), bills.c.period, bills.c.period_start,
+                  bills.c.period_end, bills.c.due_date, bills.c.issued_at, bills.c.total,
+                  bills.c.paid, bills.c.written_off, OUTSTANDING,
+                  bill_status().label("status")).join(units, units.c.id == bills.c.unit_id)
+
+
+@functools.cache
+def household_bills(status: str | None) -> HouseholdList:
+    """A resident's bills (hub.views.property.household_params), newest period first."""
+    query = _bills().where(bills.c.unit_id.in_(HOUSEHOLD_UNITS))
+    if status is not None:
+        query = query.where(bill_status() == status)
+    return HouseholdList.of(query.order_by(bills.c.period_start.desc(), bills.c.id))
+
+
 def bill_query(actor: Actor, *, site_id: int | None = None, building_id: int | None = None,
                unit_id: int | None = None, period: str | None = None,
                status: str | None = None) -> Select[Any]:
-    query = select(bills.c.id, bills.c.site_id, bills.c.building_id, bills.c.unit_id,
-                   units.c.number.label("unit_number"), bills.c.period, bills.c.period_start,
-                   bills.c.period_end, bills.c.due_date, bills.c.issued_at, bills.c.total,
-                   bills.c.paid, bills.c.written_off, OUTSTANDING,
-                   bill_status().label("status")).join(
-        units, units.c.id == bills.c.unit_id).where(
+    query = _bills().where(
         unit_scope(actor, bills.c.site_id, bills.c.building_id, bills.c.unit_id))
     for column, value in ((bills.c.site_id, site_id), (bills.c.building_id, building_id),
                           (bills.c.unit_id, unit_id), (bills.c.period, period)):

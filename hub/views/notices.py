@@ -3,6 +3,7 @@ now, with their read flag."""
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from datetime import datetime
 from typing import Any
@@ -14,6 +15,7 @@ from hub.domain.accounts import Actor
 from hub.domain.notices import Audience, NoticeStatus
 from hub.store.notice_tables import announcement_reads, announcement_targets, announcements
 from hub.store.tables import units
+from hub.views.property import ACCOUNT, HOUSEHOLD_UNITS, NOW, HouseholdList
 
 a, t = announcements, announcement_targets
 
@@ -57,9 +59,13 @@ def resident_query(actor: Actor, at: datetime) -> Select[Any]:
     resident's current households; `read` is whether this account marked it read."""
     if not actor.is_resident or not actor.unit_ids:
         return select(a, false().label("read")).where(false())
-    mine = select(units.c.id).where(units.c.id.in_(actor.unit_ids))
-    my_buildings = select(units.c.building_id).where(units.c.id.in_(actor.unit_ids))
-    my_sites = select(units.c.site_id).where(units.c.id.in_(actor.unit_ids))
+    return _addressed(actor.unit_ids, actor.account_id, at)
+
+
+def _addressed(unit_ids: Any, account_id: Any, at: Any) -> Select[Any]:
+    mine = select(units.c.id).where(units.c.id.in_(unit_ids))
+    my_buildings = select(units.c.building_id).where(units.c.id.in_(unit_ids))
+    my_sites = select(units.c.site_id).where(units.c.id.in_(unit_ids))
     addressed = or_(
         a.c.audience == Audience.SITE,
         exists(select(t.c.id).where(t.c.announcement_id == a.c.id, or_(
@@ -67,11 +73,22 @@ def resident_query(actor: Actor, at: datetime) -> Select[Any]:
             and_(t.c.unit_id.is_(None), t.c.building_id.in_(my_buildings))))))
     read = exists(select(announcement_reads.c.account_id).where(
         announcement_reads.c.announcement_id == a.c.id,
-        announcement_reads.c.account_id == actor.account_id))
+        announcement_reads.c.account_id == account_id))
     return select(a.c.id, a.c.site_id, a.c.title, a.c.body, a.c.pinned, a.c.publish_at,
                   a.c.expires_at, a.c.rule_id, read.label("read")).where(
         a.c.site_id.in_(my_sites), visible_now(at), addressed).order_by(
         a.c.pinned.desc(), a.c.publish_at.desc(), a.c.id.desc())
+
+
+@functools.cache
+def my_notices(unread: bool | None) -> HouseholdList:
+    """`resident_query` built once (hub.views.property.household_params with `now`); a
+    resident with no household has no units to bind, and so no notices."""
+    query = _addressed(HOUSEHOLD_UNITS, ACCOUNT, NOW)
+    if unread is not None:
+        query = query.where(~query.selected_columns.read if unread
+                            else query.selected_columns.read)
+    return HouseholdList.of(query)
 
 
 async def with_targets(session: AsyncSession, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import BindParameter, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.domain.notifications import DEFAULT_CHANNELS, Channel
 from hub.store.notice_tables import notification_preferences, notifications
+from hub.views.property import ACCOUNT, HouseholdList
 
 n = notifications
 
 
-def feed_query(account_id: int, *, unread: bool | None = None, category: str | None = None,
-               after_id: int | None = None) -> Select[Any]:
+def feed_query(account_id: int | BindParameter[Any], *, unread: bool | None = None,
+               category: str | None = None, after_id: int | None = None) -> Select[Any]:
     query = select(n.c.id, n.c.category, n.c.title, n.c.body, n.c.site_id, n.c.link,
                    n.c.rule_id, n.c.created_at, n.c.read_at).where(
         n.c.account_id == account_id).order_by(n.c.id.desc())
@@ -33,9 +35,18 @@ async def newest_id(session: AsyncSession, account_id: int) -> int:
         n.c.account_id == account_id)) or 0)
 
 
+@functools.cache
+def my_feed(unread: bool | None, category: str | None) -> HouseholdList:
+    """An account's own notifications (hub.views.property.household_params), newest first."""
+    return HouseholdList.of(feed_query(ACCOUNT, unread=unread, category=category))
+
+
+_UNREAD = select(func.count()).select_from(n).where(n.c.account_id == ACCOUNT,
+                                                    n.c.read_at.is_(None))
+
+
 async def unread_count(session: AsyncSession, account_id: int) -> int:
-    return int(await session.scalar(select(func.count()).select_from(n).where(
-        n.c.account_id == account_id, n.c.read_at.is_(None))) or 0)
+    return int(await session.scalar(_UNREAD, {"account_id": account_id}) or 0)
 
 
 async def preferences(session: AsyncSession, account_id: int) -> dict[str, Any]:

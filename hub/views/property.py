@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import BindParameter, ColumnElement, Select, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.domain.accounts import Actor
@@ -22,19 +23,45 @@ async def page(session: AsyncSession, query: Select[Any], limit: int,
 
 
 TOTAL = "_total"
+# The parameters of a resident's lists (HouseholdList), bound at each request.
+HOUSEHOLD_UNITS: BindParameter[Any] = bindparam("household_units", expanding=True)
+ACCOUNT: BindParameter[Any] = bindparam("account_id")
+NOW: BindParameter[Any] = bindparam("now")
+_PAGE_LIMIT: BindParameter[Any] = bindparam("page_limit")
+_PAGE_OFFSET: BindParameter[Any] = bindparam("page_offset")
 
 
-async def household_page(session: AsyncSession, query: Select[Any], limit: int,
-                         offset: int) -> tuple[list[dict[str, Any]], int]:
-    """`page` in one statement, for the few rows of one household or account (a resident's
-    bills, notices, notifications): the total comes with every row as a window count, which
-    SQL computes before LIMIT and OFFSET. It reads every matching row to count them, which
-    `page`'s separate count avoids, so staff lists over a whole site keep `page`."""
-    rows = (await session.execute(query.add_columns(func.count().over().label(TOTAL))
-                                  .limit(limit).offset(offset))).all()
+@dataclass(frozen=True)
+class HouseholdList:
+    """One of a resident's lists (their bills, notices, notifications), built once per shape
+    with bound parameters instead of once per request: building a statement and computing
+    its cache key cost more than SQLite's whole work on it. The page is one statement: the
+    total comes with every row as a window count, which SQL computes before LIMIT and OFFSET.
+    It reads every matching row to count them, which `page`'s separate count avoids, so
+    staff lists over a whole site keep `page`."""
+
+    query: Select[Any]
+    paged: Select[Any]
+
+    @classmethod
+    def of(cls, query: Select[Any]) -> HouseholdList:
+        return cls(query, query.add_columns(func.count().over().label(TOTAL))
+                   .limit(_PAGE_LIMIT).offset(_PAGE_OFFSET))
+
+
+def household_params(actor: Actor, **more: Any) -> dict[str, Any]:
+    """The bound parameters of a HouseholdList for this resident."""
+    return {"household_units": sorted(actor.unit_ids), "account_id": actor.account_id, **more}
+
+
+async def household_page(session: AsyncSession, listing: HouseholdList, params: dict[str, Any],
+                         limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
+    """`page` of a resident's list, in one statement."""
+    rows = (await session.execute(listing.paged, params | {"page_limit": limit,
+                                                           "page_offset": offset})).all()
     if not rows:
         # Past the end, or nothing at all: only a separate count can tell which.
-        return [], 0 if offset == 0 else await _count(session, query)
+        return [], 0 if offset == 0 else await _count(session, listing.query, params)
     total = int(rows[0]._mapping[TOTAL])
     items = []
     for row in rows:
@@ -44,8 +71,10 @@ async def household_page(session: AsyncSession, query: Select[Any], limit: int,
     return items, total
 
 
-async def _count(session: AsyncSession, query: Select[Any]) -> int:
-    return int(await session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+async def _count(session: AsyncSession, query: Select[Any],
+                 params: dict[str, Any] | None = None) -> int:
+    return int(await session.scalar(select(func.count()).select_from(query.subquery()),
+                                    params) or 0)
 
 
 async def one(session: AsyncSession, query: Select[Any], kind: str, ident: int) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from hub.domain import notices as n
 from hub.domain.notices import NoticeStatus
 from hub.store.notice_tables import announcements
 from hub.views import notices as views
-from hub.views.property import household_page, one, page
+from hub.views.property import household_page, household_params, one, page
 
 router = APIRouter(prefix="/api/v1", tags=["announcements"])
 
@@ -85,11 +85,9 @@ async def withdraw_announcement(announcement_id: Id, actor: ActorDep, bus: BusDe
 async def my_announcements(actor: ActorDep, db: SessionDep, paging: PagingDep, hub: HubDep,
                            unread: bool | None = None) -> Page[MyAnnouncementOut]:
     """What applies to my units now (site-wide, my buildings, my units), pinned first."""
-    query = views.resident_query(actor, hub.clock())
-    if unread is not None:
-        query = query.where(~query.selected_columns.read if unread
-                            else query.selected_columns.read)
-    items, total = await household_page(db, query, paging.limit, paging.offset)
+    items, total = await household_page(db, views.my_notices(unread),
+                                        household_params(actor, now=hub.clock()),
+                                        paging.limit, paging.offset)
     return Page[MyAnnouncementOut].model_validate(page_of(items, total, paging))
 
 

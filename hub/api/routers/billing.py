@@ -41,7 +41,7 @@ from hub.handlers.payments import WriteOffBill
 from hub.store.billing_tables import fee_items
 from hub.views import billing as views
 from hub.views import billing_reports as reports
-from hub.views.property import household_page, page
+from hub.views.property import household_page, household_params, page
 
 router = APIRouter(prefix="/api/v1", tags=["billing"])
 BillStatusQuery = Literal["open", "partial", "paid"]
@@ -174,8 +174,8 @@ async def unit_statement(unit_id: Id, actor: ActorDep, db: SessionDep,
 @router.get("/me/bills")
 async def my_bills(actor: ActorDep, db: SessionDep, paging: PagingDep,
                    status: BillStatusQuery | None = None) -> Page[BillOut]:
-    items, total = await household_page(db, views.bill_query(actor, status=status),
-                                        paging.limit, paging.offset)
+    items, total = await household_page(db, views.household_bills(status),
+                                        household_params(actor), paging.limit, paging.offset)
     return Page[BillOut].model_validate(page_of(items, total, paging))
 
 

@@ -25,7 +25,7 @@ from hub.domain.errors import Invalid
 from hub.domain.notifications import Category
 from hub.notify.broker import LiveItem, Subscription
 from hub.views import notifications as views
-from hub.views.property import household_page
+from hub.views.property import household_page, household_params
 
 router = APIRouter(prefix="/api/v1/me", tags=["notifications"])
 MISSED_MAX = 100  # sent again on reconnect (Last-Event-ID)
@@ -36,8 +36,8 @@ STREAM_MAX_S = 300.0  # then the client reconnects: no connection lives for ever
 async def my_notifications(actor: ActorDep, db: SessionDep, paging: PagingDep,
                            unread: bool | None = None,
                            category: Category | None = None) -> FeedPage:
-    query = views.feed_query(actor.account_id, unread=unread, category=category)
-    items, total = await household_page(db, query, paging.limit, paging.offset)
+    items, total = await household_page(db, views.my_feed(unread, category),
+                                        household_params(actor), paging.limit, paging.offset)
     return FeedPage.model_validate({**page_of(items, total, paging),
                                     "unread": await views.unread_count(db, actor.account_id)})
 
