@@ -76,8 +76,14 @@ class BodySizeLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        headers = dict(scope["headers"])
+        declared = headers.get(b"content-length")
+        if declared is None and b"transfer-encoding" not in headers:
+            # No body can follow (HTTP/1.1 frames a body by one or the other): nothing to
+            # count. Most requests are such GETs.
+            await self.app(scope, receive, send)
+            return
         limit = self._limit(scope)
-        declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
             await self._refuse(send, limit)
             return

@@ -46,7 +46,8 @@ _UNREAD = select(func.count()).select_from(n).where(n.c.account_id == ACCOUNT,
 
 
 async def unread_count(session: AsyncSession, account_id: int) -> int:
-    return int(await session.scalar(_UNREAD, {"account_id": account_id}) or 0)
+    conn = await session.connection()
+    return int(await conn.scalar(_UNREAD, {"account_id": account_id}) or 0)
 
 
 async def preferences(session: AsyncSession, account_id: int) -> dict[str, Any]:
