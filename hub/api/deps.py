@@ -54,6 +54,15 @@ async def read_session(hub: HubDep) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(read_session)]
 
 
+async def read_connection(hub: HubDep) -> AsyncIterator[AsyncConnection]:
+    """A connection for reads in Core, lighter than an ORM session (the resident lists)."""
+    async with hub.engine.connect() as conn:
+        yield conn
+
+
+ReadDep = Annotated[AsyncConnection, Depends(read_connection)]
+
+
 @dataclass(frozen=True)
 class Caller:
     actor: Actor

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import BindParameter, Select, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from hub.domain.notifications import DEFAULT_CHANNELS, Channel
 from hub.store.notice_tables import notification_preferences, notifications
@@ -45,9 +45,8 @@ _UNREAD = select(func.count()).select_from(n).where(n.c.account_id == ACCOUNT,
                                                     n.c.read_at.is_(None))
 
 
-async def unread_count(session: AsyncSession, account_id: int) -> int:
-    conn = await session.connection()
-    return int(await conn.scalar(_UNREAD, {"account_id": account_id}) or 0)
+async def unread_count(db: AsyncSession | AsyncConnection, account_id: int) -> int:
+    return int(await db.scalar(_UNREAD, {"account_id": account_id}) or 0)
 
 
 async def preferences(session: AsyncSession, account_id: int) -> dict[str, Any]:

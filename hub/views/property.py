@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import BindParameter, ColumnElement, Select, bindparam, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from hub.domain.accounts import Actor
 from hub.domain.errors import NotFound
@@ -54,26 +54,24 @@ def household_params(actor: Actor, **more: Any) -> dict[str, Any]:
     return {"household_units": sorted(actor.unit_ids), "account_id": actor.account_id, **more}
 
 
-async def household_page(session: AsyncSession, listing: HouseholdList, params: dict[str, Any],
-                         limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
-    """`page` of a resident's list, in one statement."""
-    # Core, on the session's connection: these are no ORM entities, and the ORM's execution
-    # path around a Core statement costs as much as the rest of the read.
-    conn = await session.connection()
+async def household_page(conn: AsyncConnection, listing: HouseholdList,
+                         params: dict[str, Any], limit: int,
+                         offset: int) -> tuple[list[dict[str, Any]], int]:
+    """`page` of a resident's list, in one statement. On a connection, in Core: these are
+    no ORM entities, and an ORM session around a Core read costs as much as the read."""
     result = await conn.execute(listing.paged, params | {"page_limit": limit,
                                                          "page_offset": offset})
     fields = list(result.keys())[:-1]  # the last column is the window count (TOTAL)
     rows = result.all()
     if not rows:
         # Past the end, or nothing at all: only a separate count can tell which.
-        return [], 0 if offset == 0 else await _count(session, listing.query, params)
+        return [], 0 if offset == 0 else int(await conn.scalar(
+            select(func.count()).select_from(listing.query.subquery()), params) or 0)
     return [dict(zip(fields, row, strict=False)) for row in rows], int(rows[0][-1])
 
 
-async def _count(session: AsyncSession, query: Select[Any],
-                 params: dict[str, Any] | None = None) -> int:
-    return int(await session.scalar(select(func.count()).select_from(query.subquery()),
-                                    params) or 0)
+async def _count(session: AsyncSession, query: Select[Any]) -> int:
+    return int(await session.scalar(select(func.count()).select_from(query.subquery())) or 0)
 
 
 async def one(session: AsyncSession, query: Select[Any], kind: str, ident: int) -> dict[str, Any]:

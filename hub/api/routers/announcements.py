@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from hub.api.deps import ActorDep, BusDep, HubDep, PagingDep, SessionDep, page_of
+from hub.api.deps import ActorDep, BusDep, HubDep, PagingDep, ReadDep, SessionDep, page_of
 from hub.api.routers.property import set_fields
 from hub.api.schemas.common import Created, Id, Page
 from hub.api.schemas.notices import (
@@ -82,7 +82,7 @@ async def withdraw_announcement(announcement_id: Id, actor: ActorDep, bus: BusDe
 
 
 @router.get("/me/announcements")
-async def my_announcements(actor: ActorDep, db: SessionDep, paging: PagingDep, hub: HubDep,
+async def my_announcements(actor: ActorDep, db: ReadDep, paging: PagingDep, hub: HubDep,
                            unread: bool | None = None) -> Page[MyAnnouncementOut]:
     """What applies to my units now (site-wide, my buildings, my units), pinned first."""
     items, total = await household_page(db, views.my_notices(unread),

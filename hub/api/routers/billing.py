@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 
-from hub.api.deps import ActorDep, BusDep, HubDep, PagingDep, SessionDep, page_of
+from hub.api.deps import ActorDep, BusDep, HubDep, PagingDep, ReadDep, SessionDep, page_of
 from hub.api.routers.property import set_fields
 from hub.api.schemas.billing import (
     BillDetailOut,
@@ -172,7 +172,7 @@ async def unit_statement(unit_id: Id, actor: ActorDep, db: SessionDep,
 
 
 @router.get("/me/bills")
-async def my_bills(actor: ActorDep, db: SessionDep, paging: PagingDep,
+async def my_bills(actor: ActorDep, db: ReadDep, paging: PagingDep,
                    status: BillStatusQuery | None = None) -> Page[BillOut]:
     items, total = await household_page(db, views.household_bills(status),
                                         household_params(actor), paging.limit, paging.offset)

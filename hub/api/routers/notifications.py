@@ -10,7 +10,16 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import StreamingResponse
 
-from hub.api.deps import ActorDep, BusDep, CallerDep, HubDep, PagingDep, SessionDep, page_of
+from hub.api.deps import (
+    ActorDep,
+    BusDep,
+    CallerDep,
+    HubDep,
+    PagingDep,
+    ReadDep,
+    SessionDep,
+    page_of,
+)
 from hub.api.limits import TooManyAttempts
 from hub.api.schemas.common import Id
 from hub.api.schemas.notifications import (
@@ -33,7 +42,7 @@ STREAM_MAX_S = 300.0  # then the client reconnects: no connection lives for ever
 
 
 @router.get("/notifications")
-async def my_notifications(actor: ActorDep, db: SessionDep, paging: PagingDep,
+async def my_notifications(actor: ActorDep, db: ReadDep, paging: PagingDep,
                            unread: bool | None = None,
                            category: Category | None = None) -> FeedPage:
     items, total = await household_page(db, views.my_feed(unread, category),
