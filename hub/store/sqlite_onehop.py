@@ -28,9 +28,11 @@ SQLite file with the same pragmas and the same write turns.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from functools import partial
 from typing import Any
 
@@ -136,12 +138,27 @@ class OneHopConnection(aiosqlite.Connection):
 
     async def run(self, function: Callable[..., Any], *args: Any) -> Any:
         """`function(sqlite3_connection, *args)` on the connection's thread."""
+        if not self._running or self._connection is None:
+            raise ValueError("Connection closed")  # as aiosqlite says it
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+
+        def call() -> Any:
+            try:
+                return function(self._conn, *args)
+            finally:
+                # Counted off when the call leaves the thread, even if its caller stopped
+                # waiting (cancelled): until then, no read may run on the loop's thread.
+                with contextlib.suppress(RuntimeError):  # the loop has closed
+                    loop.call_soon_threadsafe(self._crossed)
+
         self._crossing += 1
-        try:
-            return await self._execute(  # type: ignore[no-untyped-call]  # aiosqlite's own
-                _with_connection, self, function, args)
-        finally:
-            self._crossing -= 1
+        # aiosqlite's worker takes (future, call) pairs from this queue, as its _execute does.
+        self._tx.put_nowait((future, call))
+        return await future
+
+    def _crossed(self) -> None:
+        self._crossing -= 1
 
     async def run_statement(self, sql: str, parameters: Any) -> Any:
         """One statement's whole result: a short read here, anything else on the thread."""
@@ -194,11 +211,6 @@ class OneHopConnection(aiosqlite.Connection):
         # Read on the loop's thread: the connection is idle (SQLAlchemy awaits each call on a
         # connection before the next), so its state cannot change under the read.
         return self._connection is not None and self._connection.in_transaction
-
-
-def _with_connection(connection: OneHopConnection, function: Callable[..., Any],
-                     args: Sequence[Any]) -> Any:
-    return function(connection._conn, *args)
 
 
 def one_hop_connector(database: str, **kwargs: Any) -> Callable[[], Any]:

@@ -118,12 +118,47 @@ async def test_a_read_waits_for_the_thread_while_a_call_of_its_connection_is_the
             return int(connection.execute("SELECT count(*) FROM n").fetchone()[0])
 
         held = asyncio.create_task(driver.run(busy))
-        await asyncio.sleep(0)
-        read = asyncio.create_task(driver.run_statement("SELECT count(*) FROM n", None))
-        await asyncio.sleep(0.05)
-        assert not read.done()  # queued behind `busy`, not run here
-        release.set()
+        try:
+            await asyncio.sleep(0)
+            read = asyncio.create_task(driver.run_statement("SELECT count(*) FROM n", None))
+            await asyncio.sleep(0.05)
+            assert not read.done()  # queued behind `busy`, not run here
+        finally:
+            release.set()  # else closing the connection would wait for `busy` for ever
         assert await held == 3000
         _, rows, _, _ = await read
+        assert rows == [(3000,)]
+    assert crossings == ["busy", "_execute_whole"]
+
+
+async def test_a_call_whose_caller_stopped_waiting_still_keeps_reads_off_the_loop(
+        engine: AsyncEngine, crossings: list[str]) -> None:
+    # A cancelled request leaves its call running on the connection's thread; a read that
+    # comes meanwhile must queue behind it, not run beside it on the loop's thread.
+    async with engine.connect() as conn:
+        raw = await conn.get_raw_connection()
+        driver = raw.driver_connection
+        assert isinstance(driver, OneHopConnection)
+        release = asyncio.Event()
+        loop = asyncio.get_running_loop()
+
+        def busy(connection: Any) -> None:
+            asyncio.run_coroutine_threadsafe(release.wait(), loop).result()
+
+        held = asyncio.create_task(driver.run(busy))
+        try:
+            await asyncio.sleep(0.05)
+            held.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await held
+            read = asyncio.create_task(driver.run_statement("SELECT count(*) FROM n", None))
+            await asyncio.sleep(0.05)
+            assert not read.done()
+        finally:
+            release.set()  # else closing the connection would wait for `busy` for ever
+        _, rows, _, _ = await read
+        assert rows == [(3000,)]
+        await asyncio.sleep(0.05)  # the thread's call has been counted off: reads here again
+        _, rows, _, _ = await driver.run_statement("SELECT count(*) FROM n", None)
         assert rows == [(3000,)]
     assert crossings == ["busy", "_execute_whole"]
