@@ -201,16 +201,18 @@ class OneHopConnection(aiosqlite.Connection):
 
     async def commit(self) -> None:
         if self._in_transaction():
-            await super().commit()
+            await self.run(sqlite3.Connection.commit)
 
     async def rollback(self) -> None:
         if self._in_transaction():
-            await super().rollback()
+            await self.run(sqlite3.Connection.rollback)
 
     def _in_transaction(self) -> bool:
-        # Read on the loop's thread: the connection is idle (SQLAlchemy awaits each call on a
-        # connection before the next), so its state cannot change under the read.
-        return self._connection is not None and self._connection.in_transaction
+        # Read on the loop's thread, and only trusted while no call is on the connection's
+        # thread (a cancelled request's write may still be there, about to begin one): then
+        # the commit or rollback queues behind it.
+        return (self._crossing > 0 or self._connection is None
+                or self._connection.in_transaction)
 
 
 def one_hop_connector(database: str, **kwargs: Any) -> Callable[[], Any]:

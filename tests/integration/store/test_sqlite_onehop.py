@@ -52,7 +52,7 @@ async def test_a_short_read_runs_on_the_loops_thread(engine: AsyncEngine,
         rows = (await conn.execute(text("SELECT id, v FROM n WHERE id IN (2, 7) ORDER BY id"))
                 ).all()
     assert [tuple(row) for row in rows] == [(2, "row 2"), (7, "row 7")]
-    assert crossings == []
+    assert crossings == []  # nor did the rollback of a connection that only read
 
 
 async def test_a_read_past_its_budget_is_answered_in_full_from_the_connections_thread(
@@ -76,7 +76,8 @@ async def test_writes_cross_once_a_statement_and_reads_in_a_write_see_them(
         new_id = inserted.scalar_one()
         assert await conn.scalar(text("SELECT count(*) FROM n WHERE v = 'changed'")) == 10
     assert new_id == 3001
-    assert crossings == ["_execute_whole", "_execute_whole"]  # the SELECT and COMMIT did not
+    # The UPDATE, the INSERT and the COMMIT crossed; the SELECT ran here.
+    assert crossings == ["_execute_whole", "_execute_whole", "commit"]
     async with engine.connect() as conn:  # another connection: the write was committed
         assert await conn.scalar(text("SELECT v FROM n WHERE id = 3001")) == "new"
 
