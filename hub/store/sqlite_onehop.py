@@ -22,6 +22,10 @@ crossings than on SQLite).
 - skips a commit or rollback when no transaction is open (a pooled connection handed back
   after reads): there is nothing for SQLite to do.
 
+One sqlite3 connection is used by one thread at a time: a read runs in place only while no
+call of its connection is queued to or running on the thread, counted until the call leaves
+the thread even if its caller was cancelled meanwhile.
+
 Every SQLite engine of the hub uses it (`hub.store.db.make_engine`); the backend is the same
 SQLite file with the same pragmas and the same write turns.
 """
