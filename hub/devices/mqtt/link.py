@@ -100,10 +100,11 @@ class Client(aiomqtt.Client):
 
     paho asks for the socket to be watched for writing from its own callback, and aiomqtt
     hands that to the loop for later (`call_soon_threadsafe`). When the link breaks in
-    between, the socket is closed by the time the loop gets to it, and uvloop raises from the
-    callback, which the loop logs as an error with its traceback (seen when Mosquitto was
-    killed under load, RELIABILITY Q2). A closed socket needs no watching: the reconnect
-    opens a new one. The callback is aiomqtt 2.5's (pinned in constraints.txt)."""
+    between, the socket is closed, or uvloop has closed its watcher of it, by the time the
+    loop gets to it, and uvloop raises from the callback, which the loop logs as an error
+    with its traceback (seen when Mosquitto was killed under load, RELIABILITY Q2, and
+    restarted, Q1). A socket going away needs no watching: the reconnect opens a new one.
+    The callback is aiomqtt 2.5's (pinned in constraints.txt)."""
 
     def _on_socket_register_write(self, client: Any, userdata: Any, sock: Any) -> None:
         fileno = sock.fileno()
@@ -116,8 +117,15 @@ class Client(aiomqtt.Client):
                     self._disconnected.set_exception(exc)
 
         def watch() -> None:
-            if sock.fileno() == fileno > -1:  # still the socket paho asked about, still open
+            if sock.fileno() != fileno or fileno < 0:
+                return  # closed, or another socket now: not the one paho asked about
+            try:
                 self._loop.add_writer(fileno, write)
+            except RuntimeError:
+                # uvloop has already closed its watcher of this descriptor: the socket is
+                # being torn down (its reader removed) a moment before paho closes it
+                # (seen under broker restarts, RELIABILITY Q1).
+                log.debug("MQTT socket %d closing: not watched for writing", fileno)
 
         self._loop.call_soon_threadsafe(watch)
 
