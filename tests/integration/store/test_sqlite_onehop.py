@@ -8,13 +8,15 @@ read past its budget is interrupted and answered in full from the connection's t
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from hub.store import sqlite_onehop
 from hub.store.db import make_engine
@@ -103,29 +105,40 @@ async def test_an_error_in_a_read_is_raised_as_sqlalchemy_raises_it(engine: Asyn
         assert await conn.scalar(text("SELECT count(*) FROM n")) == 3000
 
 
+@asynccontextmanager
+async def thread_held(conn: AsyncConnection) -> AsyncIterator[tuple[OneHopConnection,
+                                                                    asyncio.Task[Any]]]:
+    """The connection's thread runs `busy` (which then reads the row count) until the block
+    ends, whatever happens in it: else closing the connection would wait for it for ever."""
+    raw = await conn.get_raw_connection()
+    driver = raw.driver_connection
+    assert isinstance(driver, OneHopConnection)
+    release = asyncio.Event()
+    loop = asyncio.get_running_loop()
+
+    def busy(connection: Any) -> int:
+        asyncio.run_coroutine_threadsafe(release.wait(), loop).result()
+        return int(connection.execute("SELECT count(*) FROM n").fetchone()[0])
+
+    held = asyncio.create_task(driver.run(busy))
+    await asyncio.sleep(0.05)
+    try:
+        yield driver, held
+    finally:
+        release.set()
+    with contextlib.suppress(asyncio.CancelledError):
+        await held
+
+
 async def test_a_read_waits_for_the_thread_while_a_call_of_its_connection_is_there(
         engine: AsyncEngine, crossings: list[str]) -> None:
     # One sqlite3 connection is never used from two threads at once: a SELECT that comes
     # while the connection's thread still runs one of its calls goes to that thread too.
     async with engine.connect() as conn:
-        raw = await conn.get_raw_connection()
-        driver = raw.driver_connection
-        assert isinstance(driver, OneHopConnection)
-        release = asyncio.Event()
-        loop = asyncio.get_running_loop()
-
-        def busy(connection: Any) -> int:
-            asyncio.run_coroutine_threadsafe(release.wait(), loop).result()
-            return int(connection.execute("SELECT count(*) FROM n").fetchone()[0])
-
-        held = asyncio.create_task(driver.run(busy))
-        try:
-            await asyncio.sleep(0)
+        async with thread_held(conn) as (driver, held):
             read = asyncio.create_task(driver.run_statement("SELECT count(*) FROM n", None))
             await asyncio.sleep(0.05)
             assert not read.done()  # queued behind `busy`, not run here
-        finally:
-            release.set()  # else closing the connection would wait for `busy` for ever
         assert await held == 3000
         _, rows, _, _ = await read
         assert rows == [(3000,)]
@@ -137,26 +150,13 @@ async def test_a_call_whose_caller_stopped_waiting_still_keeps_reads_off_the_loo
     # A cancelled request leaves its call running on the connection's thread; a read that
     # comes meanwhile must queue behind it, not run beside it on the loop's thread.
     async with engine.connect() as conn:
-        raw = await conn.get_raw_connection()
-        driver = raw.driver_connection
-        assert isinstance(driver, OneHopConnection)
-        release = asyncio.Event()
-        loop = asyncio.get_running_loop()
-
-        def busy(connection: Any) -> None:
-            asyncio.run_coroutine_threadsafe(release.wait(), loop).result()
-
-        held = asyncio.create_task(driver.run(busy))
-        try:
-            await asyncio.sleep(0.05)
+        async with thread_held(conn) as (driver, held):
             held.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await held
             read = asyncio.create_task(driver.run_statement("SELECT count(*) FROM n", None))
             await asyncio.sleep(0.05)
             assert not read.done()
-        finally:
-            release.set()  # else closing the connection would wait for `busy` for ever
         _, rows, _, _ = await read
         assert rows == [(3000,)]
         await asyncio.sleep(0.05)  # the thread's call has been counted off: reads here again
