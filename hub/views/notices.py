@@ -49,23 +49,20 @@ def staff_query(actor: Actor, *, site_id: int | None = None, building_id: int | 
     return query
 
 
-def visible_now(at: datetime) -> ColumnElement[bool]:
+def visible_now(at: datetime | ColumnElement[Any]) -> ColumnElement[bool]:
     return and_(a.c.status == NoticeStatus.PUBLISHED, a.c.publish_at <= at,
                 or_(a.c.expires_at.is_(None), a.c.expires_at > at))
 
 
-def resident_query(actor: Actor, at: datetime) -> Select[Any]:
+@functools.cache
+def my_notices(unread: bool | None) -> HouseholdList:
     """Published, begun and not expired, addressed to the site, a building or a unit of the
-    resident's current households; `read` is whether this account marked it read."""
-    if not actor.is_resident or not actor.unit_ids:
-        return select(a, false().label("read")).where(false())
-    return _addressed(actor.unit_ids, actor.account_id, at)
-
-
-def _addressed(unit_ids: Any, account_id: Any, at: Any) -> Select[Any]:
-    mine = select(units.c.id).where(units.c.id.in_(unit_ids))
-    my_buildings = select(units.c.building_id).where(units.c.id.in_(unit_ids))
-    my_sites = select(units.c.site_id).where(units.c.id.in_(unit_ids))
+    resident's current households; `read` is whether this account marked it read. Built
+    once, bound by hub.views.property.household_params with `now`; a resident with no
+    household has no units to bind, and so no notices."""
+    mine = select(units.c.id).where(units.c.id.in_(HOUSEHOLD_UNITS))
+    my_buildings = select(units.c.building_id).where(units.c.id.in_(HOUSEHOLD_UNITS))
+    my_sites = select(units.c.site_id).where(units.c.id.in_(HOUSEHOLD_UNITS))
     addressed = or_(
         a.c.audience == Audience.SITE,
         exists(select(t.c.id).where(t.c.announcement_id == a.c.id, or_(
@@ -73,18 +70,11 @@ def _addressed(unit_ids: Any, account_id: Any, at: Any) -> Select[Any]:
             and_(t.c.unit_id.is_(None), t.c.building_id.in_(my_buildings))))))
     read = exists(select(announcement_reads.c.account_id).where(
         announcement_reads.c.announcement_id == a.c.id,
-        announcement_reads.c.account_id == account_id))
-    return select(a.c.id, a.c.site_id, a.c.title, a.c.body, a.c.pinned, a.c.publish_at,
-                  a.c.expires_at, a.c.rule_id, read.label("read")).where(
-        a.c.site_id.in_(my_sites), visible_now(at), addressed).order_by(
+        announcement_reads.c.account_id == ACCOUNT))
+    query = select(a.c.id, a.c.site_id, a.c.title, a.c.body, a.c.pinned, a.c.publish_at,
+                   a.c.expires_at, a.c.rule_id, read.label("read")).where(
+        a.c.site_id.in_(my_sites), visible_now(NOW), addressed).order_by(
         a.c.pinned.desc(), a.c.publish_at.desc(), a.c.id.desc())
-
-
-@functools.cache
-def my_notices(unread: bool | None) -> HouseholdList:
-    """`resident_query` built once (hub.views.property.household_params with `now`); a
-    resident with no household has no units to bind, and so no notices."""
-    query = _addressed(HOUSEHOLD_UNITS, ACCOUNT, NOW)
     if unread is not None:
         query = query.where(~query.selected_columns.read if unread
                             else query.selected_columns.read)

@@ -65,13 +65,13 @@ async def household_page(conn: AsyncConnection, listing: HouseholdList,
     rows = result.all()
     if not rows:
         # Past the end, or nothing at all: only a separate count can tell which.
-        return [], 0 if offset == 0 else int(await conn.scalar(
-            select(func.count()).select_from(listing.query.subquery()), params) or 0)
+        return [], 0 if offset == 0 else await _count(conn, listing.query, params)
     return [dict(zip(fields, row, strict=False)) for row in rows], int(rows[0][-1])
 
 
-async def _count(session: AsyncSession, query: Select[Any]) -> int:
-    return int(await session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+async def _count(db: AsyncSession | AsyncConnection, query: Select[Any],
+                 params: dict[str, Any] | None = None) -> int:
+    return int(await db.scalar(select(func.count()).select_from(query.subquery()), params) or 0)
 
 
 async def one(session: AsyncSession, query: Select[Any], kind: str, ident: int) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from hub.settings import load_settings
 from hub.store.notice_tables import announcements, notifications
 from hub.views import complaints as complaint_views
 from hub.views import notices as notice_views
+from hub.views.property import household_params
 
 T = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 PASSWORD = "correct-horse-battery"
@@ -68,7 +69,8 @@ async def test_notices_on_each_backend(database_url: str, tmp_path: Path) -> Non
                    unit_ids=frozenset({unit}), resident_id=resident)
         await bus.handle(ReadAnnouncement(actor=me, announcement_id=first, at=T))
         async with hub.sessions() as session:
-            mine = (await session.execute(notice_views.resident_query(me, T))).all()
+            mine = (await session.execute(notice_views.my_notices(None).query,
+                                          household_params(me, now=T))).all()
             keyed = await session.scalar(select(func.count()).select_from(announcements)
                                          .where(announcements.c.key == "downtime:lift-b1"))
             feed: dict[int, int] = {int(a): int(n) for a, n in await session.execute(
@@ -82,8 +84,8 @@ async def test_notices_on_each_backend(database_url: str, tmp_path: Path) -> Non
         await bus.handle(WithdrawAnnouncement(key="downtime:lift-b1", at=T + timedelta(hours=1),
                                               cause=cause))
         async with hub.sessions() as session:
-            assert (await session.execute(
-                notice_views.resident_query(me, T + timedelta(hours=1)))).all() == []
+            assert (await session.execute(notice_views.my_notices(None).query, household_params(
+                me, now=T + timedelta(hours=1)))).all() == []
 
         complaint = await bus.handle(SubmitComplaint(
             actor=me, unit_id=unit, category=ComplaintCategory.NOISE, title="Drilling",
