@@ -125,5 +125,21 @@ async def _stopped(tasks: list[asyncio.Task[None]]) -> None:
     _, running = await asyncio.wait(tasks, timeout=STOP_WAIT_S)
     if running:
         log.error("still running %.0f s after being cancelled: %s", STOP_WAIT_S,
-                  ", ".join(sorted(task.get_name() for task in running)))
+                  "; ".join(sorted(f"{task.get_name()} (waiting in {awaiting(task)})"
+                                   for task in running)))
         await asyncio.wait(running)
+
+
+def awaiting(task: asyncio.Task[None]) -> str:
+    """Where a suspended task waits: its chain of awaits, outermost first, as
+    `function (file:line)`. A task's own stack shows only its outermost coroutine."""
+    links: list[str] = []
+    awaited: object = task.get_coro()
+    while awaited is not None and len(links) < 40:
+        frame = getattr(awaited, "cr_frame", None) or getattr(awaited, "gi_frame", None)
+        if frame is not None:
+            code = frame.f_code
+            links.append(f"{code.co_name} ({code.co_filename.rsplit('/', 1)[-1]}:"
+                         f"{frame.f_lineno})")
+        awaited = getattr(awaited, "cr_await", None) or getattr(awaited, "gi_yieldfrom", None)
+    return " > ".join(links) or "?"

@@ -143,7 +143,8 @@ class HttpLoadClient:
         assert reader.transport is not None
         reader.transport.write(request)
         try:
-            return await asyncio.wait_for(waiting, timeout_s)
+            async with asyncio.timeout(timeout_s):
+                return await waiting
         except BaseException:
             # A late or half-read answer would be taken for the next request's: start afresh.
             reader.transport.close()

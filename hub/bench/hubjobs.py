@@ -53,13 +53,15 @@ class HubJobs:
 
     async def stop_input(self) -> None:
         """Stop taking messages, after what was taken is stored: the session keeps the rest."""
-        await asyncio.wait_for(self._hub.pipeline.drain(), DRAIN_S)
+        async with asyncio.timeout(DRAIN_S):
+            await self._hub.pipeline.drain()
         await self._cancel(INPUT)
 
     async def stop_all(self) -> None:
         await self._cancel(INPUT)
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._hub.pipeline.drain(), DRAIN_S)
+            async with asyncio.timeout(DRAIN_S):
+                await self._hub.pipeline.drain()
         for name in list(self._tasks):
             await self._cancel(name)
         self._heap.close()

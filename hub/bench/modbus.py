@@ -102,7 +102,8 @@ async def _start_simulators(plan: BenchPlan, processes: list[asyncio.subprocess.
             stdout=asyncio.subprocess.PIPE, limit=DESCRIPTION_LIMIT)
         processes.append(proc)
         assert proc.stdout is not None
-        line = await asyncio.wait_for(proc.stdout.readline(), timeout=60)
+        async with asyncio.timeout(60):
+            line = await proc.stdout.readline()
         if not line:
             raise RuntimeError("a simulator process exited before it was ready")
         stations += json.loads(line)["stations"]

@@ -82,7 +82,8 @@ class BenchMosquitto:
             return
         process.terminate()
         try:
-            await asyncio.wait_for(process.wait(), STOP_WITHIN_S)
+            async with asyncio.timeout(STOP_WITHIN_S):
+                await process.wait()
         except TimeoutError:
             process.kill()
             await process.wait()

@@ -115,8 +115,8 @@ class MqttGateway:
             published = True
             self.outcomes["resent"] += attempt
             try:
-                ack = await asyncio.wait_for(asyncio.shield(waiter.ack),
-                                             min(self._ack_timeout_s, self._left(command)))
+                async with asyncio.timeout(min(self._ack_timeout_s, self._left(command))):
+                    ack = await asyncio.shield(waiter.ack)
             except TimeoutError:
                 continue
             return CommandStatus.ACKED if ack.ok else CommandStatus.FAILED

@@ -65,7 +65,8 @@ class RulesQueue:
         if not self:
             self._ready.clear()
             try:
-                await asyncio.wait_for(self._ready.wait(), timeout_s)
+                async with asyncio.timeout(timeout_s):
+                    await self._ready.wait()
             except TimeoutError:
                 return None
         return self.pop()

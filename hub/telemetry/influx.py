@@ -150,7 +150,8 @@ class InfluxExport:
             return
         self._wake.clear()
         with contextlib.suppress(TimeoutError):  # the interval passed: flush what waits
-            await asyncio.wait_for(self._wake.wait(), self._settings.flush_interval_s)
+            async with asyncio.timeout(self._settings.flush_interval_s):
+                await self._wake.wait()
 
     async def _send_head(self, writer: Writer) -> None:
         """Send the oldest batch; on failure wait and try again until it is sent or refused."""

@@ -62,3 +62,22 @@ async def test_get_waits_for_an_event_and_join_waits_for_task_done() -> None:
     queue.task_done()
     await asyncio.wait_for(joined, 1.0)
     assert len(queue) == 0
+
+
+async def test_a_worker_cancelled_as_an_event_arrives_stops() -> None:
+    """The rules worker loops on `get`; a stop that cancels it just as an event wakes it must
+    end it. (Python 3.11's wait_for returned the event instead: a hub ignored Ctrl-C.)"""
+    queue = RulesQueue()
+
+    async def worker() -> None:
+        while True:
+            await queue.get(5.0)
+
+    task = asyncio.create_task(worker())
+    await asyncio.sleep(0.01)
+    queue.put(event("tick", None))
+    await asyncio.sleep(0)  # the wait inside `get` ends: its result is on its way
+    task.cancel()
+    done, _ = await asyncio.wait({task}, timeout=1.0)
+    assert done, "the cancellation was lost: the worker still runs"
+    assert task.cancelled()

@@ -111,7 +111,8 @@ class PlateReaderPool:
             pool = self._pool()
             future = loop.run_in_executor(pool, fn, image)
         try:
-            return await asyncio.wait_for(future, self.timeout_s)
+            async with asyncio.timeout(self.timeout_s):
+                return await future
         except BrokenProcessPool as err:
             self._rebuild(pool, "a worker died")
             raise PlateReadFailed("the plate reader's worker died during this read") from err
