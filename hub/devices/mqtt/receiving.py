@@ -5,8 +5,11 @@ receiving: it asks the kernel for each packet's fixed header a byte at a time (t
 `recv` calls per message) and builds, for every PUBLISH, a `Properties` object of some sixty
 containers and an `MQTTMessageInfo` with its own `threading.Condition`. Here the socket is read
 64 KiB at a time into a buffer that `_sock_recv` serves, and a QoS 0/1 PUBLISH becomes a small
-message object with the fields aiomqtt copies. Everything else (connect, subscribe, pings,
-QoS 2, topic aliases, malformed packets) stays paho's own code.
+message object with the fields aiomqtt copies. A PUBLISH whole in the buffer is cut out of it
+in one step (paho's reader takes its fixed header a byte at a time, through dict entries), and
+handed to `on_message` without paho's search of per-topic callbacks when none was added (paho
+splits every topic and walks an empty tree). Everything else (connect, subscribe, pings,
+QoS 2, topic aliases, malformed packets, a packet split across reads) stays paho's own code.
 
 The buffer holds bytes the selector no longer sees: whoever drives `loop_read` must call it
 again while `buffered()` (hub.devices.mqtt.adapter.PausableClient does).
@@ -19,6 +22,7 @@ import time
 from typing import Any
 
 import paho.mqtt.client as paho
+from paho.mqtt.client import PUBLISH
 from paho.mqtt.enums import MQTTErrorCode
 from paho.mqtt.exception import MalformedPacket
 
@@ -49,6 +53,7 @@ class LeanReceivingClient(paho.Client):
 
     _rx: bytes = b""
     _rx_at: int = 0
+    _filtered = False  # whether a per-topic callback was added (message_callback_add)
 
     @classmethod
     def adopt(cls, client: paho.Client) -> LeanReceivingClient:
@@ -56,6 +61,53 @@ class LeanReceivingClient(paho.Client):
         assert isinstance(client, cls)
         client._rx, client._rx_at = b"", 0
         return client
+
+    def message_callback_add(self, sub: str, callback: Any) -> None:
+        self._filtered = True
+        super().message_callback_add(sub, callback)
+
+    def _packet_read(self) -> MQTTErrorCode:
+        """A PUBLISH whole in the buffer, handled at once; anything else as paho reads it."""
+        rx, at = self._rx, self._rx_at
+        if self._in_packet["command"] or at >= len(rx) or rx[at] & 0xF0 != PUBLISH:
+            return super()._packet_read()
+        try:
+            length, start = _varint(rx, at + 1)
+        except MalformedPacket:
+            return super()._packet_read()  # unfinished, or broken: paho decides which
+        end = start + length
+        if end > len(rx):
+            return super()._packet_read()  # the rest is still on its way
+        self._rx_at = end
+        packet = self._in_packet
+        packet["command"], packet["remaining_length"] = rx[at], length
+        packet["packet"] = rx[start:end]  # type: ignore[typeddict-item]  # read as bytes alike
+        try:
+            rc = self._handle_publish()
+        except MalformedPacket as exc:
+            self._easy_log(paho.MQTT_LOG_DEBUG, "Received malformed packet: %s", exc)
+            rc = MQTTErrorCode.MQTT_ERR_PROTOCOL
+        finally:  # the next packet starts afresh, whatever became of this one
+            packet["command"], packet["remaining_length"] = 0, 0
+            packet["packet"] = bytearray()
+        with self._msgtime_mutex:
+            self._last_bytes_received = paho.time_func()
+        return rc
+
+    def _handle_on_message(self, message: paho.MQTTMessage) -> None:
+        if self._filtered:
+            super()._handle_on_message(message)
+            return
+        on_message = self.on_message
+        if on_message is None:
+            return
+        with self._in_callback_mutex:
+            try:
+                on_message(self, self._userdata, message)
+            except Exception as err:
+                self._easy_log(paho.MQTT_LOG_ERR, "Caught exception in on_message: %s", err)
+                if not self.suppress_exceptions:
+                    raise
 
     def buffered(self) -> bool:
         return self._rx_at < len(self._rx)
