@@ -92,7 +92,7 @@ class UsageTracker:
     KINDS = (Telemetry, DeviceWentOffline, DeviceCameOnline)
 
     async def observe(self, message: Published) -> None:
-        if isinstance(message, DeviceWentOffline | DeviceCameOnline):
+        if isinstance(message, (DeviceWentOffline, DeviceCameOnline)):  # per message: no union
             await self.handle(RefreshAssetStatus(device_id=message.device_id, at=message.at))
         elif isinstance(message, Delivered) and isinstance(message.observation, Telemetry):
             await self._telemetry(message.device.id, message.observation)

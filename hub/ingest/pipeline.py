@@ -314,9 +314,13 @@ def _queued_at(entry: Entry) -> float:
     return entry.enqueued
 
 
+_ROUTINE = (Telemetry, StatusReported, Reachability, Rejected)  # a tuple: see _urgent
+
+
 def _urgent(entry: Entry) -> bool:
-    """Events (plate reads, faults, credentials) and command acks: someone waits on them."""
-    return not isinstance(entry.item, Telemetry | StatusReported | Reachability | Rejected)
+    """Events (plate reads, faults, credentials) and command acks: someone waits on them.
+    (isinstance with a tuple: a `|` union is built on every call, per message.)"""
+    return not isinstance(entry.item, _ROUTINE)
 
 
 def _poison_letter(item: Item, err: Exception, at: datetime) -> Rejected:

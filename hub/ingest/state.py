@@ -112,7 +112,7 @@ def as_samples(device_id: int, found: Iterable[tuple[str, Scalar, datetime]]) ->
 def _storable(value: Any) -> bool:
     # NaN and infinities have no SQL representation everywhere; the codec refuses them, and
     # a Modbus float32 register can still decode to one.
-    if isinstance(value, bool | str):
+    if isinstance(value, (bool, str)):  # per value: a tuple, not a union built each call
         return True
     if isinstance(value, int):
         return abs(value) < 2**53  # beyond this a float column would round it

@@ -32,10 +32,14 @@ def device_ref(info: DeviceInfo) -> DeviceRef:
                      tuple(info.tags), info.timeout_s)
 
 
+# A tuple, not a `|` union, which isinstance would build on every call (per message).
+_DEVICE_NEWS = (DeviceWentOffline, DeviceCameOnline, SequenceGapDetected)
+
+
 def to_event(message: Published, lookup: Lookup) -> RuleEvent | None:
     if isinstance(message, Delivered):
         return _observation(message)
-    if isinstance(message, DeviceWentOffline | DeviceCameOnline | SequenceGapDetected):
+    if isinstance(message, _DEVICE_NEWS):
         info = lookup(message.device_id)
         if info is None:
             return None

@@ -306,8 +306,13 @@ def _topic(message: aiomqtt.Message) -> str:
     return message.topic.value
 
 
+# isinstance with a tuple: `bytes | bytearray` builds a union on every call, three times as
+# slow, and these checks run per message (docs/benchmarks.md, ingest).
+_BYTES = (bytes, bytearray)
+
+
 def _size(message: aiomqtt.Message) -> int:
-    return len(message.payload) if isinstance(message.payload, bytes | bytearray) else 0
+    return len(message.payload) if isinstance(message.payload, _BYTES) else 0
 
 
 def _is_power_of_ten(n: int) -> bool:

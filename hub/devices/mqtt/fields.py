@@ -155,7 +155,7 @@ def _metric_name(name: str) -> str:
 
 
 def _metric_value(value: Any) -> Scalar:
-    if isinstance(value, bool | float):
+    if isinstance(value, (bool, float)):  # per metric: a tuple, not a union built each call
         return value  # floats are finite: load_json refused the others
     if isinstance(value, int):
         if abs(value) > MAX_SEQ:  # stored as a double; beyond this it is not a reading
