@@ -89,8 +89,7 @@ async def current_caller(request: Request, hub: HubDep,
         request.state.caller = cached[0]
         return cached[0]
     generation = callers.generation
-    async with hub.sessions() as session:
-        conn = await session.connection()
+    async with hub.engine.connect() as conn:  # Core reads: no ORM session to set up
         login, account = await _login(conn, claims.session_id, claims.account_id)
         if not login.live_at(hub.clock()):
             raise Unauthenticated("session ended: sign in again")
