@@ -8,7 +8,9 @@ import gc
 import logging
 import signal
 from collections.abc import Iterator
+from typing import Any
 
+import anyio.lowlevel
 import uvicorn
 from fastapi import FastAPI
 from sqlalchemy.exc import SQLAlchemyError
@@ -96,9 +98,36 @@ async def run_hub(hub: Hub, app: FastAPI, extra_jobs: dict[str, Job] | None = No
             tasks = {name: group.create_task(supervised(name, job, hub.health), name=name)
                      for name, job in jobs.items()}
             try:
+                await warm_routes(app)
                 return await serve_api(app, hub.settings.api.host, hub.settings.api.port)
             finally:
                 await _stop(hub, tasks)
+
+
+# No route has this path, so the router looks through every route to answer it.
+WARM_UP_PATH = "/api/v1/.warm-up"
+
+
+async def warm_routes(app: FastAPI) -> None:
+    """Prepare the API's routes before the first caller needs them. FastAPI prepares an
+    included router's routes (their dependencies, read from signatures) on the first request
+    that reaches that router: 100-350 ms each on the slower machine of docs/benchmarks.md,
+    which the first residents after a restart waited. One request that no route takes, sent
+    to the app in process, prepares them all. And anyio loads its asyncio backend on first
+    use, which a dependency that yields (a read connection) makes: another 350 ms."""
+    await anyio.lowlevel.checkpoint()
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(_message: Any) -> None:
+        return None
+
+    await app({"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+               "method": "GET", "scheme": "http", "path": WARM_UP_PATH,
+               "raw_path": WARM_UP_PATH.encode(), "query_string": b"", "root_path": "",
+               "headers": [], "client": ("127.0.0.1", 0), "server": ("127.0.0.1", 0)},
+              receive, send)
 
 
 async def _stop(hub: Hub, tasks: dict[str, asyncio.Task[None]]) -> None:
