@@ -23,7 +23,8 @@ class ProtocolError(Exception):
     pass
 
 
-def _remaining_length(n: int) -> bytes:
+def remaining_length(n: int) -> bytes:
+    """An MQTT fixed header's remaining length (a variable byte integer)."""
     out = bytearray()
     while True:
         byte, n = n % 128, n // 128
@@ -52,7 +53,7 @@ class RawPublisher:
         self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         variable = _string("MQTT") + bytes([4, 0x02]) + struct.pack("!H", keepalive_s)
         body = variable + _string(client_id)
-        self._sock.sendall(bytes([0x10]) + _remaining_length(len(body)) + body)
+        self._sock.sendall(bytes([0x10]) + remaining_length(len(body)) + body)
         connack = self._recv_exactly(4)
         if connack[0] != 0x20 or connack[3] != 0:
             raise ProtocolError(f"connection refused: {connack.hex()}")
@@ -74,7 +75,7 @@ class RawPublisher:
     def publish(self, topic: bytes, payload: bytes) -> None:
         packet_id = self._sent % MAX_ID + 1
         body = _string(topic) + struct.pack("!H", packet_id) + payload
-        self._out += bytes([PUBLISH_QOS1]) + _remaining_length(len(body)) + body
+        self._out += bytes([PUBLISH_QOS1]) + remaining_length(len(body)) + body
         self._index_of[packet_id] = self._sent
         self._acked.append(False)
         self._sent += 1

@@ -10,18 +10,10 @@ import paho.mqtt.client as paho
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 
+from hub.bench.rawmqtt import remaining_length
 from hub.devices.mqtt.receiving import LeanReceivingClient
 
 PINGRESP = b"\xd0\x00"
-
-
-def remaining_length(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte, n = n % 128, n // 128
-        out.append(byte | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
 
 
 def publish(topic: str, payload: bytes, *, qos: int = 1, mid: int = 1) -> bytes:
