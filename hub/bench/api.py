@@ -22,7 +22,6 @@ import asyncio
 import json
 import os
 import secrets
-import socket
 import statistics
 import sys
 import tempfile
@@ -41,6 +40,7 @@ from hub import loops
 from hub.bench.freshdb import backend_of, fresh_database
 from hub.bench.httpload import HttpLoadClient, HttpLoadError, get_request
 from hub.bootstrap import Hub, bootstrap
+from hub.devices.broker import free_port
 from hub.domain import commands as c
 from hub.domain.accounts import SYSTEM, Account, AuthSession, Role
 from hub.domain.billing.fees import FeeKind
@@ -77,16 +77,9 @@ def _settings(url: str, folder: Path, secret: str, port: int) -> Settings:
                          security={"jwt_secret": secret, "access_token_minutes": 120})
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 async def run(plan: ApiPlan) -> dict[str, Any]:
     secret = secrets.token_urlsafe(32)
-    ports = [_free_port() for _ in range(plan.workers)]
+    ports = [free_port() for _ in range(plan.workers)]
     with tempfile.TemporaryDirectory(prefix="hub-bench-api-") as folder:
         async with fresh_database(plan.database, "api") as url:
             settings = _settings(url, Path(folder), secret, ports[0])

@@ -8,7 +8,6 @@ on the same port and folder, as an outage and a recovery look to the exporter.
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -18,14 +17,10 @@ from typing import Any
 import httpx
 import pytest
 
+from hub.devices.broker import free_port
+
 START_TIMEOUT_S = 20.0
 STOP_TIMEOUT_S = 15.0
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass
