@@ -6,6 +6,8 @@ import pytest
 
 from tests.services import require_service
 
+pytest_plugins = ["tests.timeouts"]
+
 
 @pytest.fixture
 def postgres_url() -> str:
