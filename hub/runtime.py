@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 DRAIN_TIMEOUT_S = 5.0
-STOP_WAIT_S = 10.0  # then the tasks that have not ended are named in the log
+STOP_WAIT_S = 10.0  # then the tasks that have not ended are named and cancelled again
 
 
 class NotReady(DomainError):
@@ -148,15 +148,22 @@ async def _stop(hub: Hub, tasks: dict[str, asyncio.Task[None]]) -> None:
 
 
 async def _stopped(tasks: list[asyncio.Task[None]]) -> None:
-    """Wait for cancelled tasks; name those that do not end (a stop that hangs says where)."""
-    if not tasks:
-        return
-    _, running = await asyncio.wait(tasks, timeout=STOP_WAIT_S)
-    if running:
-        log.error("still running %.0f s after being cancelled: %s", STOP_WAIT_S,
-                  "; ".join(sorted(f"{task.get_name()} (waiting in {awaiting(task)})"
-                                   for task in running)))
-        await asyncio.wait(running)
+    """Wait for cancelled tasks, cancelling again those that run on, and name them.
+
+    A task can lose its cancellation: Python 3.11's asyncio.wait_for returns the result
+    when the cancel arrives as the awaited thing completes, and libraries the hub runs on
+    use it (aiomqtt's publish and subscribe, pymodbus's requests); a loop around such a
+    call then runs on. Each STOP_WAIT_S the tasks still running are cancelled again."""
+    running = set(tasks)
+    while running:
+        _, running = await asyncio.wait(running, timeout=STOP_WAIT_S)
+        if running:
+            log.error("still running %.0f s after being cancelled, cancelled again: %s",
+                      STOP_WAIT_S, "; ".join(sorted(
+                          f"{task.get_name()} (waiting in {awaiting(task)})"
+                          for task in running)))
+            for task in running:
+                task.cancel()
 
 
 def awaiting(task: asyncio.Task[None]) -> str:

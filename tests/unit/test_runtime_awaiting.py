@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
+from hub import runtime
 from hub.runtime import awaiting
 
 
@@ -31,3 +34,28 @@ async def test_a_finished_task_has_no_chain() -> None:
     task = asyncio.create_task(asyncio.sleep(0))
     await task
     assert awaiting(task) == "?"
+
+
+async def test_a_task_that_lost_its_cancellation_is_cancelled_again(
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    monkeypatch.setattr(runtime, "STOP_WAIT_S", 0.05)
+    rounds: list[int] = []
+
+    async def loses_its_first_cancel() -> None:
+        # What a loop around Python 3.11's wait_for does when the cancel arrives as the
+        # awaited thing completes: the CancelledError never reaches the loop.
+        while True:
+            try:
+                await asyncio.sleep(3600)
+            except asyncio.CancelledError:
+                if rounds:
+                    raise
+                rounds.append(1)
+
+    task = asyncio.create_task(loses_its_first_cancel(), name="swallower")
+    await asyncio.sleep(0)
+    task.cancel()
+    async with asyncio.timeout(5):
+        await runtime._stopped([task])
+    assert task.cancelled()
+    assert "cancelled again: swallower (waiting in loses_its_first_cancel" in caplog.text
