@@ -75,17 +75,29 @@ async def serve_api(app: FastAPI, host: str, port: int) -> int | None:
     return server.received
 
 
+# CPython makes a full collection after this many collections of the middle generation
+# (default 10), when the objects promoted since the last one exceed a quarter of the rest.
+# Ingestion promotes every queued message (it outlives two young collections), so under load
+# that meant a full collection every second, 100-170 ms each, that found nothing: 8.5 s of a
+# 70 s `hub bench ingest` run. The hub frees its garbage by reference counting; its cycles
+# can wait ten times longer.
+FULL_COLLECTION_AFTER = 100
+
+
 @contextlib.contextmanager
 def settled_heap() -> Iterator[None]:
     """Put what start-up built (modules, settings, the app) out of the garbage collector's
     sight while the hub runs, so that a full collection walks only what the running hub
-    allocates. Ingestion makes one every few seconds; over the start-up heap each took tens
-    of milliseconds (docs/benchmarks.md, ingest)."""
+    allocates, and make full collections rarer (FULL_COLLECTION_AFTER). Over the start-up
+    heap each took tens of milliseconds (docs/benchmarks.md, ingest)."""
     gc.collect()
     gc.freeze()
+    young, middle, full = gc.get_threshold()
+    gc.set_threshold(young, middle, max(full, FULL_COLLECTION_AFTER))
     try:
         yield
     finally:
+        gc.set_threshold(young, middle, full)
         gc.unfreeze()  # a process that runs the hub again (tests) collects the old one
 
 
