@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.domain.observations import Sample
@@ -37,16 +37,15 @@ async def lock_states(connection: AsyncConnection, device_ids: Collection[int],
     ) for row in rows}
 
 
+STATE_COLUMNS = ("online", "online_since", "offline_reason", "last_seen", "boot", "last_seq",
+                 "last_values", "errors")
+
+
 async def save_states(connection: AsyncConnection, states: Mapping[int, DeviceState]) -> None:
-    if not states:
-        return
-    statement = update(device_state).where(device_state.c.device_id == bindparam("b_id"))
-    await connection.execute(statement, [{
-        "b_id": device_id, "online": s.online, "online_since": s.online_since,
-        "offline_reason": s.offline_reason, "last_seen": s.last_seen, "boot": s.boot,
-        "last_seq": s.last_seq, "last_values": values_to_json(s.last_values),
-        "errors": dict(s.errors),
-    } for device_id, s in sorted(states.items())])
+    await sql.update_many(connection, device_state, "device_id", STATE_COLUMNS, [
+        (s.online, s.online_since, s.offline_reason, s.last_seen, s.boot, s.last_seq,
+         values_to_json(s.last_values), dict(s.errors), device_id)
+        for device_id, s in sorted(states.items())])
 
 
 TELEMETRY_COLUMNS = ("device_id", "metric", "at", "value", "text")

@@ -1,5 +1,6 @@
-"""Telemetry rows inserted by position (hub.ingest.sql.insert_many) read back as SQLAlchemy
-would have stored them, on every backend: times normalised to UTC, numbers and text kept."""
+"""Telemetry rows inserted and device states updated by position (hub.ingest.sql.insert_many,
+update_many) read back as SQLAlchemy would have stored them, on every backend: times
+normalised to UTC, numbers, text and JSON kept, and only the rows named changed."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.domain.observations import Sample
-from hub.ingest.persist import save_samples
+from hub.ingest.persist import lock_states, save_samples, save_states
+from hub.ingest.state import DeviceState, LastValue
 from hub.store.device_tables import telemetry
 from tests.integration.ingest.conftest import Lakeside
 
@@ -40,3 +42,27 @@ async def test_samples_of_one_message_keep_its_time_in_utc(engine: AsyncEngine,
 async def test_no_sample_no_statement(engine: AsyncEngine) -> None:
     async with engine.begin() as connection:
         await save_samples(connection, [])
+
+
+async def test_states_saved_by_position_read_back_whole_and_touch_no_other_device(
+        engine: AsyncEngine, lakeside: Lakeside) -> None:
+    lift, meter, gate = (lakeside.ids[code] for code in ("b3-lift-1", "b3-meter-power",
+                                                          "north-gate"))
+    at = datetime(2026, 11, 26, 16, 0, 0, 120_000, tzinfo=SHANGHAI)
+    async with engine.begin() as connection:
+        untouched = (await lock_states(connection, [lift, meter, gate], set()))[gate]
+    saved = {
+        lift: DeviceState(online=True, online_since=at.astimezone(UTC), boot="boot-a",
+                          last_seen=(at + timedelta(seconds=2)).astimezone(UTC), last_seq=42,
+                          last_values={"floor": LastValue(5, at.astimezone(UTC)),
+                                       "door": LastValue("closed", at.astimezone(UTC))},
+                          errors={"nan": 2}),
+        meter: DeviceState(online=False, online_since=at.astimezone(UTC),
+                           offline_reason="status offline", boot="", last_seq=None,
+                           last_values={"kwh": LastValue(1042.25, at.astimezone(UTC))}),
+    }
+    async with engine.begin() as connection:
+        await save_states(connection, saved)
+    async with engine.begin() as connection:
+        found = await lock_states(connection, [lift, meter, gate], {lift, meter, gate})
+    assert found == {**saved, gate: untouched}
