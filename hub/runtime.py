@@ -147,7 +147,7 @@ async def _stop(hub: Hub, tasks: dict[str, asyncio.Task[None]]) -> None:
     first = [task for name, task in tasks.items() if name in hub.inputs]
     for task in first:
         task.cancel()
-    await _stopped(first)
+    await stopped(first)
     try:
         async with asyncio.timeout(DRAIN_TIMEOUT_S):
             await hub.pipeline.drain()
@@ -156,10 +156,10 @@ async def _stop(hub: Hub, tasks: dict[str, asyncio.Task[None]]) -> None:
         log.warning("stopping with messages not yet stored; they will be redelivered")
     for task in tasks.values():
         task.cancel()
-    await _stopped(list(tasks.values()))
+    await stopped(list(tasks.values()))
 
 
-async def _stopped(tasks: list[asyncio.Task[None]]) -> None:
+async def stopped(tasks: list[asyncio.Task[None]]) -> None:
     """Wait for cancelled tasks, cancelling again those that run on, and name them.
 
     A task can lose its cancellation: Python 3.11's asyncio.wait_for returns the result

@@ -12,7 +12,7 @@ from pathlib import Path
 from hub.bootstrap import Hub
 from hub.devices.mqtt.adapter import MqttAdapter
 from hub.devices.mqtt.link import LinkStats
-from hub.runtime import settled_heap
+from hub.runtime import settled_heap, stopped
 from hub.supervise import supervised
 
 INPUT = "mqtt"
@@ -70,7 +70,8 @@ class HubJobs:
         task = self._tasks.pop(name, None)
         if task is not None:
             task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+            await stopped([task])  # as run_hub stops: cancelled again if the cancel was lost
+            await asyncio.gather(task, return_exceptions=True)  # its outcome, retrieved
 
 
 async def cpu_seconds(start: float, end: float, broker_pid: int | None) -> dict[str, float]:

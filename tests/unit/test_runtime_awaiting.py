@@ -56,6 +56,6 @@ async def test_a_task_that_lost_its_cancellation_is_cancelled_again(
     await asyncio.sleep(0)
     task.cancel()
     async with asyncio.timeout(5):
-        await runtime._stopped([task])
+        await runtime.stopped([task])
     assert task.cancelled()
     assert "cancelled again: swallower (waiting in loses_its_first_cancel" in caplog.text
