@@ -12,7 +12,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 from hub.store.sqlite_onehop import one_hop_connector
-from hub.store.turns import WriteTurns, take_turns
+from hub.store.turns import WriteTurns, process_lock_for, take_turns
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 # SQLite connections kept open at least: one per request or job using the database at once,
@@ -49,8 +49,11 @@ def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEn
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         # One writer at a time: this process's writers take turns (hub.store.turns) rather
-        # than poll for the lock.
-        take_turns(engine, WriteTurns(), timeout_s=SQLITE_BUSY_TIMEOUT_MS / 1000)
+        # than poll for the lock, and so do the processes sharing a database file.
+        on_file = bool(parsed.database) and parsed.database != ":memory:" \
+            and parsed.query.get("mode") != "memory"
+        between = process_lock_for(str(parsed.database)) if on_file else None
+        take_turns(engine, WriteTurns(between), timeout_s=SQLITE_BUSY_TIMEOUT_MS / 1000)
     return engine
 
 

@@ -11,16 +11,25 @@ order waits on it) goes before the next batch.
 `take_turns` makes an SQLite engine do it for every transaction: the first statement that
 writes takes a turn, the commit or rollback gives it back. Code that writes something urgent
 says so with `urgent_writes()`. Server databases lock rows, and need no turns.
+
+Several hub processes on one SQLite file (workers on a shared subscription) take turns between
+them too: the holder of a process's turn also holds an exclusive `flock` on a file beside the
+database (`ProcessLock`), which the kernel hands to the next process the moment it is let go,
+where SQLite's own busy handler would have slept up to 100 ms between tries.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import sqlite3
+import weakref
 from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
@@ -31,36 +40,99 @@ _URGENT: ContextVar[bool] = ContextVar("urgent_writes", default=False)
 WRITES = ("INSERT", "UPDATE", "DELETE", "REPLAC", "CREATE", "DROP", "ALTER")
 
 
+try:
+    import fcntl
+except ImportError:  # not on Windows: one process per SQLite file there
+    fcntl = None  # type: ignore[assignment]
+
+
+class ProcessLock:
+    """An exclusive lock shared by the processes that open the same file (flock(2)). Waiting
+    for it blocks a thread of the default executor, never the event loop."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        # Closed with the engine that holds it (tests make thousands of engines).
+        weakref.finalize(self, _close_quietly, self._fd)
+
+    async def acquire(self) -> None:
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            pass
+        waiting = asyncio.get_running_loop().run_in_executor(
+            None, fcntl.flock, self._fd, fcntl.LOCK_EX)
+        try:
+            await asyncio.shield(waiting)
+        except asyncio.CancelledError:
+            # The thread goes on waiting, and may get the lock after all: let it go then.
+            waiting.add_done_callback(self._unwanted)
+            raise
+
+    def _unwanted(self, waited: asyncio.Future[None]) -> None:
+        if not waited.cancelled() and waited.exception() is None:
+            self.release()
+
+    def release(self) -> None:
+        fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+
+
+def _close_quietly(fd: int) -> None:
+    with contextlib.suppress(OSError):
+        os.close(fd)
+
+
+def process_lock_for(database: str) -> ProcessLock | None:
+    """The lock of the processes writing the SQLite file `database` (None where flock is
+    missing)."""
+    if fcntl is None:
+        return None
+    return ProcessLock(Path(f"{database}-turns"))
+
+
 class WriteTurns:
-    def __init__(self) -> None:
+    def __init__(self, between_processes: ProcessLock | None = None) -> None:
+        self._processes = between_processes
         self._busy = False
         self._urgent: deque[asyncio.Future[None]] = deque()
         self._normal: deque[asyncio.Future[None]] = deque()
 
     @asynccontextmanager
     async def turn(self, *, urgent: bool = False) -> AsyncIterator[None]:
-        await self._acquire(urgent)
+        await self.acquire(urgent=urgent)
         try:
             yield
         finally:
-            self._release()
+            self.release()
 
     async def __aenter__(self) -> None:  # `async with turns:` is a normal turn
-        await self._acquire(False)
+        await self.acquire()
 
     async def __aexit__(self, *_exc: object) -> None:
-        self._release()
+        self.release()
 
     @property
     def busy(self) -> bool:
         return self._busy
 
     async def acquire(self, *, urgent: bool = False, timeout_s: float | None = None) -> None:
-        """A turn held until `release`; TimeoutError if none came within `timeout_s`."""
+        """A turn held until `release`; TimeoutError if none came within `timeout_s`. This
+        process's turn first, then, holding it, the other processes' lock."""
         async with asyncio.timeout(timeout_s):
             await self._acquire(urgent)
+            if self._processes is not None:
+                try:
+                    await self._processes.acquire()
+                except BaseException:
+                    self._release()
+                    raise
 
     def release(self) -> None:
+        if self._processes is not None:
+            self._processes.release()
         self._release()
 
     async def _acquire(self, urgent: bool) -> None:

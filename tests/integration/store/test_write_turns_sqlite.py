@@ -1,10 +1,13 @@
 """Write turns on a real SQLite file (hub.store.turns.take_turns, as make_engine sets up):
 a second writer waits for the first one's commit instead of polling SQLite's lock, urgent
-writers go first, reads never wait, and a turn is given back however a transaction ends."""
+writers go first, reads never wait, a turn is given back however a transaction ends, and
+processes sharing the file take turns through a lock file beside it."""
 
 from __future__ import annotations
 
 import asyncio
+import fcntl
+import os
 import sqlite3
 from pathlib import Path
 
@@ -118,3 +121,84 @@ async def test_a_turn_that_does_not_come_fails_as_a_locked_database_would(
         assert order == ["holder", "after"]
     finally:
         await engine.dispose()
+
+
+class OtherProcess:
+    """The lock file as another hub process on the same database holds it: flock(2) locks
+    belong to an open file, so a descriptor of its own conflicts as another process would."""
+
+    def __init__(self, database: Path) -> None:
+        self._fd = os.open(f"{database}-turns", os.O_RDWR | os.O_CREAT, 0o600)
+
+    def try_lock(self) -> bool:
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
+    def unlock(self) -> None:
+        fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        os.close(self._fd)
+
+
+async def test_processes_on_one_file_take_turns_through_the_lock_beside_it(
+        engine: AsyncEngine, tmp_path: Path) -> None:
+    other = OtherProcess(tmp_path / "turns.db")
+    try:
+        hold = asyncio.Event()
+        order: list[str] = []
+        holder = asyncio.create_task(write(engine, "here", order, hold))
+        while not order:  # noqa: ASYNC110 - written by the holder, which signals nothing
+            await asyncio.sleep(0.001)
+        assert not other.try_lock()  # held with this process's turn, until the commit
+        hold.set()
+        await holder
+        assert other.try_lock()
+
+        # The other process writing: this one's writer waits off the event loop, and goes
+        # the moment the lock is let go.
+        waiting = asyncio.create_task(write(engine, "after the other", order))
+        ticks = 0
+        while ticks < 20:
+            await asyncio.sleep(0.005)  # the loop runs on meanwhile
+            ticks += 1
+        assert not waiting.done()
+        assert turns_of(engine).busy  # this process's turn, held while waiting for the lock
+        other.unlock()
+        async with asyncio.timeout(2):
+            await waiting
+        assert order == ["here", "after the other"]
+        assert not turns_of(engine).busy
+        assert other.try_lock()
+        other.unlock()
+    finally:
+        other.close()
+
+
+async def test_a_writer_cancelled_while_another_process_writes_leaves_no_lock_behind(
+        engine: AsyncEngine, tmp_path: Path) -> None:
+    other = OtherProcess(tmp_path / "turns.db")
+    try:
+        assert other.try_lock()
+        order: list[str] = []
+        with pytest.raises(TimeoutError):
+            async with asyncio.timeout(0.1):
+                await write(engine, "given up", order)
+        assert not turns_of(engine).busy
+        # Its executor thread still waits for the lock, gets it when the other process lets
+        # go, and lets go of it at once: nobody holds it for a writer that went away.
+        other.unlock()
+        for _ in range(200):
+            if other.try_lock():
+                break
+            await asyncio.sleep(0.01)
+        else:
+            pytest.fail("the lock stayed held for a cancelled writer")
+        other.unlock()
+        await write(engine, "next", order)
+        assert await rows(engine) == ["next"]
+    finally:
+        other.close()
