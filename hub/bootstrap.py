@@ -77,6 +77,7 @@ from hub.store.db import make_engine, make_sessions
 from hub.store.mapping import start_mappers
 from hub.store.parking_directory import SqlParkingDirectory
 from hub.store.telemetry import device_keys
+from hub.store.turns import process_lock_of
 from hub.store.uow import SqlUnitOfWork
 from hub.supervise import Job
 from hub.telemetry.influx import InfluxExport
@@ -194,7 +195,7 @@ def bootstrap(settings: Settings, *, clock: Clock = utc_now,
     pipeline = IngestPipeline(engine, settings.ingest, clock, export=export)
     health.register("ingest", pipeline.health)
     jobs |= {"ingest": pipeline.run, "ingest.sweeper": pipeline.sweep_forever}
-    gateway, inputs = _mqtt(settings, pipeline, health, clock, jobs)
+    gateway, inputs = _mqtt(settings, pipeline, engine, health, clock, jobs)
     if registers is not None and registers.is_dir():
         jobs["modbus"] = partial(
             poll_registered, lambda: SqlUnitOfWork(sessions), load_register_maps(registers),
@@ -310,7 +311,8 @@ def _telemetry(settings: Settings, engine: AsyncEngine, clock: Clock, health: He
     return export
 
 
-def _mqtt(settings: Settings, pipeline: IngestPipeline, health: HealthBoard, clock: Clock,
+def _mqtt(settings: Settings, pipeline: IngestPipeline, engine: AsyncEngine,
+          health: HealthBoard, clock: Clock,
           jobs: dict[str, Job]) -> tuple[MqttGateway | None, set[str]]:
     """The broker side: none without `mqtt.url` (tests, a hub that only serves the API)."""
     mqtt = settings.mqtt
@@ -326,7 +328,8 @@ def _mqtt(settings: Settings, pipeline: IngestPipeline, health: HealthBoard, clo
         backoff_base_s=mqtt.backoff_base_s, backoff_cap_s=mqtt.backoff_cap_s)
     contract = Contract(limits=Limits(max_payload_bytes=mqtt.max_payload_bytes,
                                       future_skew=timedelta(seconds=mqtt.future_skew_s)))
-    adapter = MqttAdapter(config, pipeline, health, clock, contract=contract)
+    adapter = MqttAdapter(config, pipeline, health, clock, contract=contract,
+                          others=process_lock_of(engine))
     # Commands go over a connection of their own, with a plain subscription to the acks,
     # so that an ack reaches the worker waiting for it even when inbound load is shared.
     gateway = MqttGateway(

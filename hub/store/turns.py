@@ -15,7 +15,10 @@ says so with `urgent_writes()`. Server databases lock rows, and need no turns.
 Several hub processes on one SQLite file (workers on a shared subscription) take turns between
 them too: the holder of a process's turn also holds an exclusive `flock` on a file beside the
 database (`ProcessLock`), which the kernel hands to the next process the moment it is let go,
-where SQLite's own busy handler would have slept up to 100 ms between tries.
+where SQLite's own busy handler would have slept up to 100 ms between tries. A process that
+had to wait for that lock keeps its other work (decoding the next telemetry) out of the way
+while it holds it (`ProcessLock.make_way`): the others wait for its commit, and its turn
+should last as long as its transaction needs, not as long as its event loop is busy.
 """
 
 from __future__ import annotations
@@ -55,6 +58,19 @@ class ProcessLock:
         self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         # Closed with the engine that holds it (tests make thousands of engines).
         weakref.finalize(self, _close_quietly, self._fd)
+        self._contended: asyncio.Event | None = None  # clear while held after a wait
+
+    @property
+    def contended(self) -> bool:
+        """Held by this process, which had to wait for another one to let go of it."""
+        return self._contended is not None and not self._contended.is_set()
+
+    async def make_way(self) -> None:
+        """Return at once, unless this process holds the lock after waiting for it: then when
+        it lets go. Work that can wait calls it between its steps, so that a turn other
+        processes are waiting for does not last longer than its transaction."""
+        if self._contended is not None:
+            await self._contended.wait()
 
     async def acquire(self) -> None:
         try:
@@ -70,6 +86,9 @@ class ProcessLock:
             # The thread goes on waiting, and may get the lock after all: let it go then.
             waiting.add_done_callback(self._unwanted)
             raise
+        if self._contended is None:
+            self._contended = asyncio.Event()
+        self._contended.clear()
 
     def _unwanted(self, waited: asyncio.Future[None]) -> None:
         if not waited.cancelled() and waited.exception() is None:
@@ -77,12 +96,21 @@ class ProcessLock:
 
     def release(self) -> None:
         fcntl.flock(self._fd, fcntl.LOCK_UN)
+        if self._contended is not None:
+            self._contended.set()
 
 
 
 def _close_quietly(fd: int) -> None:
     with contextlib.suppress(OSError):
         os.close(fd)
+
+
+def process_lock_of(engine: AsyncEngine) -> ProcessLock | None:
+    """The lock an engine's writers take turns at with other processes (SQLite files)."""
+    turns = getattr(engine.sync_engine.dialect, "write_turns", None)
+    lock = getattr(turns, "between_processes", None)
+    return lock if isinstance(lock, ProcessLock) else None
 
 
 def process_lock_for(database: str) -> ProcessLock | None:
@@ -95,7 +123,7 @@ def process_lock_for(database: str) -> ProcessLock | None:
 
 class WriteTurns:
     def __init__(self, between_processes: ProcessLock | None = None) -> None:
-        self._processes = between_processes
+        self.between_processes = between_processes
         self._busy = False
         self._urgent: deque[asyncio.Future[None]] = deque()
         self._normal: deque[asyncio.Future[None]] = deque()
@@ -123,16 +151,16 @@ class WriteTurns:
         process's turn first, then, holding it, the other processes' lock."""
         async with asyncio.timeout(timeout_s):
             await self._acquire(urgent)
-            if self._processes is not None:
+            if self.between_processes is not None:
                 try:
-                    await self._processes.acquire()
+                    await self.between_processes.acquire()
                 except BaseException:
                     self._release()
                     raise
 
     def release(self) -> None:
-        if self._processes is not None:
-            self._processes.release()
+        if self.between_processes is not None:
+            self.between_processes.release()
         self._release()
 
     async def _acquire(self, urgent: bool) -> None:

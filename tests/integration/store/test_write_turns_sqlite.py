@@ -17,7 +17,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from hub.store.db import make_engine
-from hub.store.turns import WriteTurns, take_turns, urgent_writes
+from hub.store.turns import ProcessLock, WriteTurns, take_turns, urgent_writes
 
 
 @pytest.fixture
@@ -200,5 +200,37 @@ async def test_a_writer_cancelled_while_another_process_writes_leaves_no_lock_be
         other.unlock()
         await write(engine, "next", order)
         assert await rows(engine) == ["next"]
+    finally:
+        other.close()
+
+
+async def test_a_lock_won_from_another_process_holds_other_work_until_it_is_let_go(
+        tmp_path: Path) -> None:
+    # What the MQTT adapter asks between runs of messages (hub.devices.mqtt.adapter): work
+    # that can wait stands aside while this process holds a lock another one waited for.
+    lock = ProcessLock(tmp_path / "hub.db-turns")
+    other = OtherProcess(tmp_path / "hub.db")
+    try:
+        await lock.acquire()  # nobody else wanted it: nothing needs to make way
+        assert not lock.contended
+        async with asyncio.timeout(1):
+            await lock.make_way()
+        lock.release()
+
+        assert other.try_lock()
+        acquiring = asyncio.create_task(lock.acquire())
+        await asyncio.sleep(0.05)
+        assert not acquiring.done()
+        other.unlock()
+        async with asyncio.timeout(2):
+            await acquiring
+        assert lock.contended
+        making_way = asyncio.create_task(lock.make_way())
+        await asyncio.sleep(0.05)
+        assert not making_way.done()
+        lock.release()
+        async with asyncio.timeout(1):
+            await making_way
+        assert not lock.contended
     finally:
         other.close()
