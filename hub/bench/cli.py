@@ -67,6 +67,9 @@ def ingest(
     incoming_queue: Annotated[int, typer.Option(
         min=10, help="The hub's MQTT incoming queue: reading from the broker pauses when it "
         "is full.")] = 20_000,
+    workers: Annotated[int, typer.Option(
+        min=1, max=16, help="Hub processes on one MQTT 5 shared subscription and one "
+        "database (DESIGN.md §1); 1: the hub runs in the benchmark's process.")] = 1,
     loop: LoopOption = "uvloop",
 ) -> None:
     """MQTT telemetry (QoS 1) through the hub's ingestion into storage: messages/s sustained,
@@ -79,7 +82,8 @@ def ingest(
     logging.basicConfig(level=logging.ERROR)
     plan = IngestPlan(devices=devices, rate=rate, seconds=seconds, warmup_s=warmup,
                       broker=broker, database=database, publishers=publishers, backlog=backlog,
-                      client=client, incoming_queue=incoming_queue)
+                      client=client, incoming_queue=incoming_queue, workers=workers,
+                      event_loop=_loop(loop))
     result = loops.run(run(plan), _loop(loop)) | {"event_loop": loop}
     typer.echo(describe(result))
     typer.echo(json.dumps(result))

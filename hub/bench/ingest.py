@@ -36,13 +36,14 @@ from hub.bench.hubjobs import HubJobs, cpu_seconds
 from hub.bench.mosquitto import BenchMosquitto
 from hub.bench.publishers import PublishPlan, PublishReport, run_publishers
 from hub.bench.stamps import Stamps, drain_rate, stored, sustained
+from hub.bench.workers import HubSide, InProcess, WorkerPlan, Workers, hub_settings
 from hub.bootstrap import Hub, bootstrap
 from hub.devices.registry_config import DeviceSpec, apply_devices
 from hub.domain import commands as c
 from hub.domain.accounts import SYSTEM
 from hub.domain.observations import Telemetry
 from hub.domain.property import Site
-from hub.settings import load_settings
+from hub.loops import EventLoopKind
 from hub.store import migrate
 
 log = logging.getLogger(__name__)
@@ -71,6 +72,10 @@ class IngestPlan:
     bare: tuple[str, ...] = ("aiomqtt", "paho")
     client: str = "raw"  # the publishers' MQTT client (hub.bench.publishers)
     incoming_queue: int = 20_000  # the hub's [mqtt] incoming_queue: where reading pauses
+    # Hub processes on one shared subscription and one database (hub.bench.workers); 1: the
+    # hub runs in the benchmark's own process.
+    workers: int = 1
+    event_loop: EventLoopKind = "uvloop"  # the workers' (the caller runs this process's)
 
 
 async def run(plan: IngestPlan) -> dict[str, Any]:
@@ -84,22 +89,29 @@ async def run(plan: IngestPlan) -> dict[str, Any]:
                 url, broker_pid = broker.url, broker.pid
             database = plan.database or f"sqlite+aiosqlite:///{folder}/hub.db"
             await migrate.upgrade_async(database)
-            hub = bootstrap(load_settings(
-                None, mode="demo", data_dir=Path(folder), log_level="WARNING",
-                database={"url": database},
-                mqtt={"url": url, "client_id": f"bench-hub-{run_id}",
-                      "command_client_id": f"bench-hub-{run_id}-cmd", "sites": [SITE],
-                      "incoming_queue": plan.incoming_queue},
-                ingest={"devices_file": ""}))
+            hub = bootstrap(hub_settings(
+                folder=folder, broker_url=url, database=database,
+                client_id=f"bench-hub-{run_id}", site=SITE,
+                incoming_queue=plan.incoming_queue))
             stack.push_async_callback(hub.close)
             codes = await _register(hub, plan.devices)
             stamps = Stamps(boot=f"bench-{run_id}")
-            hub.pipeline.observers.subscribe(stamps.on_delivered, Telemetry)
-            jobs = HubJobs(hub)
-            stack.push_async_callback(jobs.stop_all)
-            jobs.start_all()
-            await _until(lambda: jobs.connected, "the hub to connect to the broker", 30.0)
-            bench = _Bench(plan, hub, jobs, stamps, codes, url, run_id, broker_pid)
+            side: HubSide
+            if plan.workers == 1:
+                hub.pipeline.observers.subscribe(stamps.on_delivered, Telemetry)
+                jobs = HubJobs(hub)
+                stack.push_async_callback(jobs.stop_all)
+                jobs.start_all()
+                await _until(lambda: jobs.connected, "the hub to connect to the broker", 30.0)
+                side = InProcess(hub, jobs, stamps)
+            else:  # this process's hub only registers the devices and counts what was stored
+                side = await Workers.start([WorkerPlan(
+                    index=index, client_id=f"bench-hub-{run_id}-{index}", folder=folder,
+                    broker_url=url, database=database, site=SITE, boot=stamps.boot,
+                    incoming_queue=plan.incoming_queue, event_loop=plan.event_loop)
+                    for index in range(plan.workers)], hub.engine, stamps)
+                stack.push_async_callback(side.close)
+            bench = _Bench(plan, side, codes, url, run_id, broker_pid)
             return await bench.measure()
     raise AssertionError("unreachable")  # pragma: no cover - mypy: the with block returns
 
@@ -146,9 +158,7 @@ async def _stored(count: Callable[[], int], target: int) -> tuple[float, bool]:
 @dataclass
 class _Bench:
     plan: IngestPlan
-    hub: Hub
-    jobs: HubJobs
-    stamps: Stamps
+    side: HubSide
     codes: list[str]
     url: str
     run_id: str
@@ -162,7 +172,7 @@ class _Bench:
         return [PublishPlan(
             host=parts.hostname or "127.0.0.1", port=parts.port or 1883,
             client_id=f"bench-pub-{self.run_id}-{index}", site=SITE, devices=group,
-            boot=self.stamps.boot, first_seq=first_seq, count=per_device * len(group),
+            boot=self.side.stamps.boot, first_seq=first_seq, count=per_device * len(group),
             rate=rate * len(group) / len(self.codes), start_at=start_at,
             client=self.plan.client)
             for index, group in enumerate(groups)]
@@ -173,26 +183,29 @@ class _Bench:
         per_device = math.ceil(plan.rate * (plan.warmup_s + plan.seconds) / len(self.codes))
         plans = self._plans(1, per_device, plan.rate)
         start = plans[0].start_at + plan.warmup_s
-        usage = asyncio.create_task(cpu_seconds(start, start + plan.seconds, self.broker_pid))
+        usage = asyncio.create_task(cpu_seconds(start, start + plan.seconds, self.broker_pid,
+                                                self.side.pids))
         sent = await run_publishers(plans)
         acked = sum(r.sent - len(r.unacked) for r in sent)
-        catch_up, complete = await _stored(lambda: len(self.stamps), acked)
-        window = sustained(self.stamps.stamps, start, start + plan.seconds, per_device + 1)
+        stamps = self.side.stamps
+        catch_up, complete = await _stored(lambda: len(stamps), acked)
+        window = sustained(stamps.stamps, start, start + plan.seconds, per_device + 1)
         ceiling, backlog, bares, drained = await self._ceilings(per_device + 1)
-        found = await stored(self.hub.engine, SITE, self.stamps.boot, since)
+        found = await stored(self.side.engine, SITE, stamps.boot, since)
         expected = _acked_keys(sent + backlog)
+        side = await self.side.stats()
         return report.result(
-            plan=plan, backend=self.hub.engine.dialect.name, window=window,
+            plan=plan, backend=self.side.engine.dialect.name, window=window,
             usage=await usage, sent=sent, catch_up_s=catch_up, hub_ceiling=ceiling,
             backlog=backlog, bares=bares, lost=len(expected - found.keys),
-            duplicates=max(found.duplicates, self.stamps.repeated()),
-            stats=self.hub.pipeline.stats, link=self.jobs.link_stats,
+            duplicates=max(found.duplicates, stamps.repeated()),
+            stats=side.ingest, link=side.link, stored_by_worker=side.stored_by_worker,
             stalled=not (complete and drained))
 
     async def _ceilings(self, first_seq: int) -> tuple[float, list[PublishReport],
                                                        list[BareResult], bool]:
         """The hub, then each bare subscriber, draining the same backlog alone."""
-        await self.jobs.stop_input()
+        await self.side.stop_input()
         parts = urlsplit(self.url)
         requests = [BareRequest(
             host=parts.hostname or "127.0.0.1", port=parts.port or 1883,
@@ -203,10 +216,11 @@ class _Bench:
         per_device = max(1, self.plan.backlog // len(self.codes))
         backlog = await run_publishers(self._plans(first_seq, per_device, 0.0))
         acked = sum(r.sent - len(r.unacked) for r in backlog)
-        started, before = time.time(), len(self.stamps)
-        self.jobs.start_input()
-        _, drained = await _stored(lambda: len(self.stamps) - before, acked)
-        ceiling = drain_rate(self.stamps.stamps, first_seq, started)
+        stamps = self.side.stamps
+        started, before = time.time(), len(stamps)
+        await self.side.start_input()
+        _, drained = await _stored(lambda: len(stamps) - before, acked)
+        ceiling = drain_rate(stamps.stamps, first_seq, started)
         bares = [await run_bare(replace(request, expected=acked)) for request in requests]
         return ceiling, backlog, bares, drained
 

@@ -17,7 +17,8 @@ if TYPE_CHECKING:
 def result(*, plan: IngestPlan, backend: str, window: Window, usage: dict[str, float],
            sent: list[PublishReport], catch_up_s: float, hub_ceiling: float,
            backlog: list[PublishReport], bares: list[BareResult], lost: int, duplicates: int,
-           stats: IngestStats, link: LinkStats, stalled: bool) -> dict[str, Any]:
+           stats: IngestStats, link: LinkStats, stored_by_worker: list[int],
+           stalled: bool) -> dict[str, Any]:
     bare = {b.mode: round(b.msgs_per_s, 1) for b in bares}
     ceiling = max(bare.values(), default=0.0)
     publishers_cpu = sum(r.cpu_s for r in sent) / max(1e-9, *(r.seconds for r in sent))
@@ -56,6 +57,8 @@ def result(*, plan: IngestPlan, backend: str, window: Window, usage: dict[str, f
         "mqtt_paused_s": round(link.paused_s, 2),
         "mqtt_queue_high_water": link.queue_high_water,
         "cores": os.cpu_count(),
+        "workers": plan.workers,
+        "stored_by_worker": stored_by_worker,
     }
 
 
@@ -63,7 +66,8 @@ def describe(r: dict[str, Any]) -> str:
     bare = ", ".join(f"{mode} {rate:,.0f}/s" for mode, rate in r["bare_by_mode"].items())
     return "\n".join([
         f"ingest: {r['devices']} meters at {r['rate']:,.0f} msgs/s offered, "
-        f"{r['seconds']}s measured, {r['backend']}",
+        f"{r['seconds']}s measured, {r['backend']}"
+        + (f", {r['workers']} hub workers" if r.get("workers", 1) > 1 else ""),
         f"  stored               {r['msgs_per_s']:,.0f} msgs/s sustained",
         f"  latency send→stored  p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms, "
         f"max {r['max_ms']} ms",

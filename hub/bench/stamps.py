@@ -44,6 +44,13 @@ class Stamps:
     def __len__(self) -> int:
         return len(self._raw)
 
+    def raw_since(self, start: int) -> list[tuple[str, int | None, datetime | None, float]]:
+        """The stamps from the `start`-th on, as kept (a worker hands them to the benchmark)."""
+        return self._raw[start:]
+
+    def extend(self, raw: list[tuple[str, int | None, datetime | None, float]]) -> None:
+        self._raw.extend(raw)
+
     @property
     def stamps(self) -> list[Stamp]:
         return [Stamp(device, seq, ts.timestamp(), stored)
