@@ -273,13 +273,14 @@ class _Incoming:
     async def paused_while(self, waiting: Awaitable[None]) -> None:
         """Reading paused until `waiting` is done (unless the queue has paused it already)."""
         client = self.client
-        pausing = client is not None and not client.paused
-        if pausing:
-            client.pause()
+        if client is None or client.paused:
+            await waiting
+            return
+        client.pause()
         try:
             await waiting
         finally:
-            if pausing and self._paused_at is None:
+            if self._paused_at is None:
                 client.resume()
 
     def serving(self) -> None:
