@@ -17,6 +17,11 @@ from hub import loops
 LoopOption = Annotated[str, typer.Option(
     "--loop", help="The hub's event loop: uvloop (as `hub run` by default) or asyncio.")]
 
+# Scale-out as DESIGN.md §1 has it (hub.bench.workers).
+WorkersOption = Annotated[int, typer.Option(
+    "--workers", min=1, max=16, help="Hub processes on one MQTT 5 shared subscription and one "
+    "database (DESIGN.md §1); 1: the hub runs in the benchmark's process.")]
+
 bench_app = typer.Typer(help="Benchmarks against real components; the last line is JSON.",
                         no_args_is_help=True)
 
@@ -67,9 +72,7 @@ def ingest(
     incoming_queue: Annotated[int, typer.Option(
         min=10, help="The hub's MQTT incoming queue: reading from the broker pauses when it "
         "is full.")] = 20_000,
-    workers: Annotated[int, typer.Option(
-        min=1, max=16, help="Hub processes on one MQTT 5 shared subscription and one "
-        "database (DESIGN.md §1); 1: the hub runs in the benchmark's process.")] = 1,
+    workers: WorkersOption = 1,
     loop: LoopOption = "uvloop",
 ) -> None:
     """MQTT telemetry (QoS 1) through the hub's ingestion into storage: messages/s sustained,
@@ -137,6 +140,7 @@ def gate(
         help="SQLAlchemy URL of a server: a fresh database is created there, migrated and "
         "dropped afterwards; default: SQLite in a temporary folder.")] = None,
     publishers: Annotated[int, typer.Option(min=1, help="Publisher processes.")] = 2,
+    workers: WorkersOption = 1,
     loop: LoopOption = "uvloop",
 ) -> None:
     """A camera's plate read (with its text) published to the broker until the barrier's
@@ -146,7 +150,7 @@ def gate(
     logging.basicConfig(level=logging.ERROR)
     plan = GatePlan(events=events, lanes=lanes, rate=rate, meters=meters, warmup=warmup,
                     interval_s=interval, broker=broker, database=database,
-                    publishers=publishers)
+                    publishers=publishers, workers=workers, event_loop=_loop(loop))
     result = loops.run(run(plan), _loop(loop)) | {"event_loop": loop}
     typer.echo(describe(result))
     typer.echo(json.dumps(result))

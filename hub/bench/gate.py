@@ -35,10 +35,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from hub.bench.freshdb import fresh_database
-from hub.bench.hubjobs import HubJobs
+from hub.bench.hubjobs import HubJobs, hub_cpu_seconds
 from hub.bench.mosquitto import BenchMosquitto
 from hub.bench.publishers import PublishPlan, run_publishers
 from hub.bench.stamps import Stamps, percentile, sustained
+from hub.bench.workers import WorkerPlan, Workers, hub_settings
 from hub.bootstrap import Hub, bootstrap
 from hub.devices.registry_config import DeviceSpec, apply_devices
 from hub.domain import commands as c
@@ -47,7 +48,7 @@ from hub.domain.observations import Telemetry
 from hub.domain.parking.registry import Lane, Lot
 from hub.domain.parking.standing import Direction
 from hub.domain.registry import Device
-from hub.settings import Settings, load_settings
+from hub.loops import EventLoopKind
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +72,10 @@ class GatePlan:
     # in a temporary folder.
     database: str | None = None
     publishers: int = 2
+    # Hub processes on one shared subscription and one database (hub.bench.workers); 1: the
+    # hub runs in the benchmark's own process.
+    workers: int = 1
+    event_loop: EventLoopKind = "uvloop"  # the workers' (the caller runs this process's)
 
 
 @dataclass(frozen=True)
@@ -94,27 +99,30 @@ async def run(plan: GatePlan) -> dict[str, Any]:
                 broker = await stack.enter_async_context(BenchMosquitto(Path(folder)))
                 url = broker.url
             database = await stack.enter_async_context(fresh_database(plan.database, "gate"))
-            settings = _settings(Path(folder), database, url, run_id)
-            hub = bootstrap(settings)
+            rules = {"rules": {"directory": str(RULES)} if RULES.is_dir() else {"enabled": False}}
+            hub = bootstrap(hub_settings(folder=folder, broker_url=url, database=database,
+                                         client_id=f"bench-hub-{run_id}", site=SITE,
+                                         sections=rules))
             stack.push_async_callback(hub.close)
             meters = await _furnish(hub, plan)
             stamps = Stamps(boot=f"bench-{run_id}")
-            hub.pipeline.observers.subscribe(stamps.on_delivered, Telemetry)
-            jobs = HubJobs(hub)
-            stack.push_async_callback(jobs.stop_all)
-            jobs.start_all()
-            await _until(lambda: jobs.connected, "the hub to connect to the broker", 30.0)
-            return await _measure(plan, hub, url, run_id, meters, stamps)
+            pids: list[int] | None = None
+            if plan.workers == 1:
+                hub.pipeline.observers.subscribe(stamps.on_delivered, Telemetry)
+                jobs = HubJobs(hub)
+                stack.push_async_callback(jobs.stop_all)
+                jobs.start_all()
+                await _until(lambda: jobs.connected, "the hub to connect to the broker", 30.0)
+            else:  # this process's hub only furnished the registry
+                workers = await Workers.start([WorkerPlan(
+                    index=index, client_id=f"bench-hub-{run_id}-{index}", folder=folder,
+                    broker_url=url, database=database, site=SITE, boot=stamps.boot,
+                    event_loop=plan.event_loop, sections=rules)
+                    for index in range(plan.workers)], hub.engine, stamps)
+                stack.push_async_callback(workers.close)
+                pids = workers.pids
+            return await _measure(plan, hub, url, run_id, meters, stamps, pids)
     raise AssertionError("unreachable")  # pragma: no cover - mypy: the with block returns
-
-
-def _settings(folder: Path, database: str, url: str, run_id: str) -> Settings:
-    return load_settings(
-        None, mode="demo", data_dir=folder, log_level="WARNING", database={"url": database},
-        mqtt={"url": url, "client_id": f"bench-hub-{run_id}",
-              "command_client_id": f"bench-hub-{run_id}-cmd", "sites": [SITE]},
-        ingest={"devices_file": ""},
-        rules={"directory": str(RULES)} if RULES.is_dir() else {"enabled": False})
 
 
 async def _furnish(hub: Hub, plan: GatePlan) -> list[str]:
@@ -152,7 +160,7 @@ async def _until(check: Any, what: str, within: float) -> None:
 
 
 async def _measure(plan: GatePlan, hub: Hub, url: str, run_id: str, meters: list[str],
-                   stamps: Stamps) -> dict[str, Any]:
+                   stamps: Stamps, pids: list[int] | None) -> dict[str, Any]:
     total = plan.warmup + plan.events
     lanes = LanesPlan(url, SITE, plan.lanes, [f"沪A{n:05d}" for n in range(total)],
                       plan.warmup, plan.interval_s)
@@ -162,10 +170,10 @@ async def _measure(plan: GatePlan, hub: Hub, url: str, run_id: str, meters: list
         plan, url, run_id, meters, stamps.boot, per_meter)))
     try:
         await asyncio.sleep(SPAWN_S)
-        cpu, started = time.process_time(), time.time()
+        cpu, started = hub_cpu_seconds(pids), time.time()
         result = await _run_lanes(lanes)
         ended = time.time()
-        hub_cpu = (time.process_time() - cpu) / max(1e-9, ended - started)
+        hub_cpu = (hub_cpu_seconds(pids) - cpu) / max(1e-9, ended - started)
         background_on = not background.done()
     finally:
         background.cancel()
@@ -194,6 +202,7 @@ async def _measure(plan: GatePlan, hub: Hub, url: str, run_id: str, meters: list
         "hub_cpu_percent": round(hub_cpu * 100, 1),
         "load_average_1m": round(os.getloadavg()[0], 2),
         "cores": os.cpu_count(),
+        "workers": plan.workers,
     }
 
 

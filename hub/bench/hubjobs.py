@@ -80,9 +80,7 @@ async def cpu_seconds(start: float, end: float, broker_pid: int | None,
     the processes `hub_pids` together), by the broker, and by the whole machine (whatever
     else runs there included)."""
     def hub_seconds() -> float:
-        if hub_pids is None:
-            return time.process_time()
-        return sum(_process_ticks(pid) for pid in hub_pids) / os.sysconf("SC_CLK_TCK")
+        return hub_cpu_seconds(hub_pids)
 
     await asyncio.sleep(max(0.0, start - time.time()))
     hub, broker, busy = hub_seconds(), _process_ticks(broker_pid), _machine_ticks()
@@ -94,6 +92,13 @@ async def cpu_seconds(start: float, end: float, broker_pid: int | None,
             "broker_cpu_percent": round((_process_ticks(broker_pid) - broker) / ticks, 1)
             if broker_pid else -1.0,
             "machine_cpu_percent": round((_machine_ticks() - busy) / ticks, 1)}
+
+
+def hub_cpu_seconds(pids: list[int] | None) -> float:
+    """CPU time so far of this process (None), or of the processes `pids` together."""
+    if pids is None:
+        return time.process_time()
+    return sum(_process_ticks(pid) for pid in pids) / os.sysconf("SC_CLK_TCK")
 
 
 def _machine_ticks() -> int:

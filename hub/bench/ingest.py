@@ -89,10 +89,10 @@ async def run(plan: IngestPlan) -> dict[str, Any]:
                 url, broker_pid = broker.url, broker.pid
             database = plan.database or f"sqlite+aiosqlite:///{folder}/hub.db"
             await migrate.upgrade_async(database)
+            queue = {"mqtt": {"incoming_queue": plan.incoming_queue}}
             hub = bootstrap(hub_settings(
                 folder=folder, broker_url=url, database=database,
-                client_id=f"bench-hub-{run_id}", site=SITE,
-                incoming_queue=plan.incoming_queue))
+                client_id=f"bench-hub-{run_id}", site=SITE, sections=queue))
             stack.push_async_callback(hub.close)
             codes = await _register(hub, plan.devices)
             stamps = Stamps(boot=f"bench-{run_id}")
@@ -108,7 +108,7 @@ async def run(plan: IngestPlan) -> dict[str, Any]:
                 side = await Workers.start([WorkerPlan(
                     index=index, client_id=f"bench-hub-{run_id}-{index}", folder=folder,
                     broker_url=url, database=database, site=SITE, boot=stamps.boot,
-                    incoming_queue=plan.incoming_queue, event_loop=plan.event_loop)
+                    event_loop=plan.event_loop, sections=queue)
                     for index in range(plan.workers)], hub.engine, stamps)
                 stack.push_async_callback(side.close)
             bench = _Bench(plan, side, codes, url, run_id, broker_pid)

@@ -1,4 +1,5 @@
-"""The hub's side of `hub bench ingest`: in this process, or as N worker processes.
+"""The hub's side of `hub bench ingest` and `hub bench gate`: in this process, or as N worker
+processes.
 
 With `--workers N` the hub is scaled out as DESIGN.md §1 describes: N processes, each a hub
 as `hub run` runs one, with its own client id on one MQTT 5 shared subscription
@@ -14,7 +15,7 @@ import multiprocessing
 import os
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -37,14 +38,16 @@ READY_S = 60.0  # a worker's start: imports, bootstrap, its connection to the br
 
 
 def hub_settings(*, folder: str, broker_url: str, database: str, client_id: str,
-                 site: str, incoming_queue: int, shared_group: str = "") -> Settings:
-    """A hub as `hub run` makes it, minus the API and the registry file."""
-    return load_settings(
-        None, mode="demo", data_dir=Path(folder), log_level="WARNING",
-        database={"url": database},
-        mqtt={"url": broker_url, "client_id": client_id,
-              "command_client_id": f"{client_id}-cmd", "sites": [site],
-              "incoming_queue": incoming_queue, "shared_group": shared_group})
+                 site: str, shared_group: str = "",
+                 sections: Mapping[str, Mapping[str, Any]] | None = None) -> Settings:
+    """A hub as `hub run` makes it, minus the API and the registry file, with `sections`
+    (e.g. `{"mqtt": {"incoming_queue": 500}, "rules": {...}}`) over it."""
+    given = {name: dict(values) for name, values in (sections or {}).items()}
+    mqtt = {"url": broker_url, "client_id": client_id, "command_client_id": f"{client_id}-cmd",
+            "sites": [site], "shared_group": shared_group} | given.pop("mqtt", {})
+    ingest = {"devices_file": ""} | given.pop("ingest", {})
+    return load_settings(None, mode="demo", data_dir=Path(folder), log_level="WARNING",
+                         database={"url": database}, mqtt=mqtt, ingest=ingest, **given)
 
 
 @dataclass(frozen=True)
@@ -105,9 +108,9 @@ class WorkerPlan:
     broker_url: str
     database: str
     site: str
-    boot: str
-    incoming_queue: int
+    boot: str  # of the benchmark's telemetry: what the worker's observer stamps
     event_loop: loops.EventLoopKind
+    sections: dict[str, dict[str, Any]] = field(default_factory=dict)  # see hub_settings
 
 
 class _Worker:
@@ -256,8 +259,8 @@ def serve(plan: WorkerPlan, conn: Connection) -> None:
 async def _serve(plan: WorkerPlan, conn: Connection) -> None:
     hub = bootstrap(hub_settings(
         folder=plan.folder, broker_url=plan.broker_url, database=plan.database,
-        client_id=plan.client_id, site=plan.site, incoming_queue=plan.incoming_queue,
-        shared_group=SHARED_GROUP))
+        client_id=plan.client_id, site=plan.site, shared_group=SHARED_GROUP,
+        sections=plan.sections))
     stamps = Stamps(boot=plan.boot)
     hub.pipeline.observers.subscribe(stamps.on_delivered, Telemetry)
     jobs = HubJobs(hub)
