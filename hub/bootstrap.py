@@ -324,7 +324,8 @@ def _mqtt(settings: Settings, pipeline: IngestPipeline, engine: AsyncEngine,
         password=mqtt.password.get_secret_value() or None, keepalive_s=mqtt.keepalive_s,
         session_expiry_s=mqtt.session_expiry_s, receive_maximum=mqtt.receive_maximum,
         incoming_queue=mqtt.incoming_queue, incoming_queue_bytes=mqtt.incoming_queue_bytes,
-        shared_group=mqtt.shared_group, sites=tuple(mqtt.sites), protocol=mqtt.protocol,
+        shared_group=mqtt.shared_group, sites=tuple(mqtt.sites), channels=tuple(mqtt.channels),
+        protocol=mqtt.protocol,
         backoff_base_s=mqtt.backoff_base_s, backoff_cap_s=mqtt.backoff_cap_s)
     contract = Contract(limits=Limits(max_payload_bytes=mqtt.max_payload_bytes,
                                       future_skew=timedelta(seconds=mqtt.future_skew_s)))

@@ -79,6 +79,10 @@ class SecuritySettings(_Section):
         return self
 
 
+InboundChannel = Literal["telemetry", "event", "status", "cmd/ack"]
+INBOUND_CHANNELS: tuple[InboundChannel, ...] = ("telemetry", "event", "status", "cmd/ack")
+
+
 class MqttSettings(_Section):
     """The hub's connection to the broker; see docs/devices.md for what the broker must allow."""
 
@@ -100,6 +104,11 @@ class MqttSettings(_Section):
     incoming_queue_bytes: int = Field(default=32 * 1_048_576, ge=65_536, le=1 << 31)
     shared_group: str = Field(default="", pattern=r"^[A-Za-z0-9_-]{0,64}$")
     sites: list[str] = Field(default_factory=list)  # empty: every site on the broker
+    # The inbound channels this worker takes. Workers may split them: telemetry on some,
+    # events, status and command acks (a plate read, a trapped passenger) on one of their
+    # own, whose loop no telemetry keeps busy (docs/devices.md, "Workers").
+    channels: list[InboundChannel] = Field(default_factory=lambda: list(INBOUND_CHANNELS),
+                                           min_length=1)
     # The gateway keeps a connection of its own (a plain subscription to command acks).
     command_client_id: str = Field(default="hub-1-cmd", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
     command_username: str = ""

@@ -335,6 +335,19 @@ def test_subscription_filters_cover_every_inbound_channel_optionally_shared() ->
         inbound_filters(shared_group="a/b")
 
 
+def test_workers_may_split_the_inbound_channels() -> None:
+    # mqtt.channels: telemetry on some workers, the urgent channels on one of their own.
+    assert inbound_filters(["lakeside"], "hub", ["telemetry"]) == [
+        "$share/hub/estate/lakeside/+/+/telemetry"]
+    assert inbound_filters((), "hub", ["cmd/ack", "event", "status"]) == [
+        "$share/hub/estate/+/+/+/event", "$share/hub/estate/+/+/+/status",
+        "$share/hub/estate/+/+/+/cmd/ack"]
+    with pytest.raises(ValueError, match="inbound channels are"):
+        inbound_filters(channels=["cmd"])  # the hub's own commands are never input
+    with pytest.raises(ValueError):
+        inbound_filters(channels=["gossip"])
+
+
 # ---- properties -----------------------------------------------------------------------------
 
 IDS = st.from_regex(r"[a-z0-9][a-z0-9-]{0,10}", fullmatch=True)

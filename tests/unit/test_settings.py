@@ -124,6 +124,18 @@ def test_an_out_of_range_value_names_the_limit(tmp_path: Path) -> None:
         load_settings(path)
 
 
+def test_mqtt_channels_are_inbound_ones_and_at_least_one(tmp_path: Path) -> None:
+    assert load_settings(None, mode="demo").mqtt.channels == [
+        "telemetry", "event", "status", "cmd/ack"]
+    split = load_settings(None, mode="demo", mqtt={"channels": ["event", "status"]})
+    assert split.mqtt.channels == ["event", "status"]
+    path = write(tmp_path, production_toml(api='[mqtt]\nchannels = ["cmd"]\n'))
+    with pytest.raises(ConfigError, match=r"mqtt\.channels\.0: Input should be 'telemetry'"):
+        load_settings(path)
+    with pytest.raises(ConfigError, match=r"mqtt\.channels: .*at least 1 item"):
+        load_settings(None, mode="demo", mqtt={"channels": []})
+
+
 def test_every_problem_is_listed_one_per_line(tmp_path: Path) -> None:
     path = write(tmp_path, production_toml(api='[api]\nport = 0\nmax_page_size = "all"\n'))
     with pytest.raises(ConfigError) as caught:

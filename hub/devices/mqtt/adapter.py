@@ -64,7 +64,7 @@ class MqttAdapter:
         self._ingest = ingest
         self._clock = clock
         self._contract = contract
-        self._filters = inbound_filters(config.sites, config.shared_group)
+        self._filters = inbound_filters(config.sites, config.shared_group, config.channels)
         self._link = Link(name, config, health)
         self._backoff = config.backoff()
         self._incoming = _Incoming(self._link.stats, config.incoming_queue,

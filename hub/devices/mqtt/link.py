@@ -48,6 +48,7 @@ class MqttConfig:
     connect_timeout_s: float = 10.0
     shared_group: str = ""  # "hub": workers split `$share/hub/estate/...`
     sites: tuple[str, ...] = ()  # empty: every site on the broker
+    channels: tuple[str, ...] = ()  # inbound channels taken; empty: all of them
     backoff_base_s: float = 0.5
     backoff_cap_s: float = 30.0
     # "3.1.1" for brokers without MQTT 5, such as the embedded demo broker (amqtt): the

@@ -66,10 +66,15 @@ def topic_of(key: DeviceKey, channel: Channel) -> str:
     return f"{ROOT}/{key.site}/{key.kind}/{key.device}/{channel.value}"
 
 
-def inbound_filters(sites: Iterable[str] = (), shared_group: str = "") -> list[str]:
-    """The filters a hub subscribes to: every inbound channel of every device, of the given
-    sites (all when empty), optionally as an MQTT 5 shared subscription that workers split."""
-    return _filters(sites, INBOUND, shared_group)
+def inbound_filters(sites: Iterable[str] = (), shared_group: str = "",
+                    channels: Iterable[str] = ()) -> list[str]:
+    """The filters a hub subscribes to: the inbound `channels` (all when empty) of every
+    device, of the given sites (all when empty), optionally as an MQTT 5 shared subscription
+    that workers split."""
+    wanted = [Channel(name) for name in channels] or list(INBOUND)
+    if any(channel not in INBOUND for channel in wanted):
+        raise ValueError(f"inbound channels are {', '.join(INBOUND)}")
+    return _filters(sites, [c for c in INBOUND if c in wanted], shared_group)
 
 
 def ack_filters(sites: Iterable[str] = ()) -> list[str]:
