@@ -22,6 +22,10 @@ WorkersOption = Annotated[int, typer.Option(
     "--workers", min=1, max=16, help="Hub processes on one MQTT 5 shared subscription and one "
     "database (DESIGN.md §1); 1: the hub runs in the benchmark's process.")]
 
+EventsApartOption = Annotated[bool, typer.Option(
+    "--events-apart", help="With --workers: events, status and command acks on the last "
+    "worker (mqtt.channels), telemetry on the others.")]
+
 bench_app = typer.Typer(help="Benchmarks against real components; the last line is JSON.",
                         no_args_is_help=True)
 
@@ -107,6 +111,8 @@ def fault(
     database: Annotated[str | None, typer.Option(
         help="SQLAlchemy URL (migrated first); default: SQLite in a temporary folder.")] = None,
     publishers: Annotated[int, typer.Option(min=1, help="Publisher processes.")] = 2,
+    workers: WorkersOption = 1,
+    events_apart: EventsApartOption = False,
     loop: LoopOption = "uvloop",
 ) -> None:
     """A lift's fault event published to the broker until its work order is visible through
@@ -116,7 +122,8 @@ def fault(
     logging.basicConfig(level=logging.ERROR)
     plan = FaultPlan(faults=faults, rate=rate, meters=meters, warmup_s=warmup,
                      interval_s=interval, broker=broker, database=database,
-                     publishers=publishers)
+                     publishers=publishers, workers=workers,
+                     events_apart=_apart(events_apart, workers), event_loop=_loop(loop))
     result = loops.run(run(plan), _loop(loop)) | {"event_loop": loop}
     typer.echo(describe(result))
     typer.echo(json.dumps(result))
@@ -141,6 +148,7 @@ def gate(
         "dropped afterwards; default: SQLite in a temporary folder.")] = None,
     publishers: Annotated[int, typer.Option(min=1, help="Publisher processes.")] = 2,
     workers: WorkersOption = 1,
+    events_apart: EventsApartOption = False,
     loop: LoopOption = "uvloop",
 ) -> None:
     """A camera's plate read (with its text) published to the broker until the barrier's
@@ -150,7 +158,8 @@ def gate(
     logging.basicConfig(level=logging.ERROR)
     plan = GatePlan(events=events, lanes=lanes, rate=rate, meters=meters, warmup=warmup,
                     interval_s=interval, broker=broker, database=database,
-                    publishers=publishers, workers=workers, event_loop=_loop(loop))
+                    publishers=publishers, workers=workers,
+                    events_apart=_apart(events_apart, workers), event_loop=_loop(loop))
     result = loops.run(run(plan), _loop(loop)) | {"event_loop": loop}
     typer.echo(describe(result))
     typer.echo(json.dumps(result))
@@ -216,6 +225,12 @@ def plates(
     result = run(PlatesPlan(seed=seed, count=count))
     typer.echo(describe(result))
     typer.echo(json.dumps(summary(result), ensure_ascii=False))
+
+
+def _apart(events_apart: bool, workers: int) -> bool:
+    if events_apart and workers < 2:
+        raise typer.BadParameter("needs --workers 2 or more", param_hint="--events-apart")
+    return events_apart
 
 
 def _loop(name: str) -> loops.EventLoopKind:

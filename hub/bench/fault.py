@@ -32,18 +32,21 @@ from collections import Counter
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import httpx
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.api.app import create_app
-from hub.bench.hubjobs import HubJobs
+from hub.bench.hubjobs import HubJobs, hub_cpu_seconds
 from hub.bench.mosquitto import BenchMosquitto
 from hub.bench.publishers import PublishPlan, run_publishers
 from hub.bench.stamps import Stamps, percentile, sustained
+from hub.bench.workers import WorkerPlan, Workers, worker_sections
 from hub.bootstrap import Hub, bootstrap
 from hub.devices.registry_config import DeviceSpec, apply_devices
 from hub.domain import commands as c
@@ -51,8 +54,10 @@ from hub.domain.accounts import SYSTEM, Role
 from hub.domain.observations import Telemetry
 from hub.domain.registry import Device
 from hub.handlers.work_orders import SetRoster
+from hub.loops import EventLoopKind
 from hub.settings import Settings, load_settings
 from hub.store import migrate
+from hub.store.work_order_tables import work_orders
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +86,51 @@ class FaultPlan:
     database: str | None = None  # SQLAlchemy URL; None: SQLite in a temporary folder
     publishers: int = 2
     client: str = "raw"  # the publishers' MQTT client (hub.bench.publishers)
+    # Hub processes on one shared subscription and one database (hub.bench.workers), the API
+    # in the benchmark's process; 1: all of the hub runs in the benchmark's process.
+    workers: int = 1
+    events_apart: bool = False  # events, status and acks on the last worker (worker_sections)
+    event_loop: EventLoopKind = "uvloop"  # the workers' (the caller runs this process's)
+
+
+class _Rules(Protocol):
+    """The rules' side of the hub, wherever it runs."""
+
+    async def finished(self) -> int: ...  # outcomes done, refused, skipped or dead-lettered
+
+    async def figures(self) -> dict[str, int]: ...  # as hub.bench.workers._rules_figures
+
+
+@dataclass
+class _InProcessRules:
+    hub: Hub
+
+    async def finished(self) -> int:
+        assert self.hub.rules is not None
+        s = self.hub.rules.stats
+        return s.done + s.refused + s.skipped + s.dead_letters
+
+    async def figures(self) -> dict[str, int]:
+        assert self.hub.rules is not None
+        s = self.hub.rules.stats
+        return {"finished": await self.finished(), "processed": s.processed,
+                "queue": (await self.hub.rules.health())["queue"], "overflow": s.overflow}
+
+
+@dataclass
+class _WorkersRules:
+    workers: Workers
+    engine: AsyncEngine
+
+    async def finished(self) -> int:
+        # Asking the workers a thousand times a second would cost them more than this:
+        # the newest order's id, from the database they write (a read of an index).
+        async with self.engine.connect() as connection:
+            newest = await connection.scalar(select(func.max(work_orders.c.id)))
+        return int(newest or 0)
+
+    async def figures(self) -> dict[str, int]:
+        return await self.workers.rules()
 
 
 @dataclass
@@ -110,20 +160,40 @@ async def run(plan: FaultPlan) -> dict[str, Any]:
             password = secrets.token_urlsafe(18)  # accounts of a throw-away database
             lifts, meters = await _furnish(hub, plan, password)
             stamps = Stamps(boot=f"bench-{run_id}")
-            hub.pipeline.observers.subscribe(stamps.on_delivered, Telemetry)
             api = await stack.enter_async_context(httpx.AsyncClient(
                 transport=httpx.ASGITransport(app=create_app(settings, hub)),
                 base_url="http://hub.bench"))
-            jobs = HubJobs(hub)
-            stack.push_async_callback(jobs.stop_all)
-            jobs.start_all()
-            await _until(lambda: jobs.connected, "the hub to connect to the broker", 30.0)
+            rules: _Rules
+            pids: list[int] | None = None
+            if plan.workers == 1:
+                hub.pipeline.observers.subscribe(stamps.on_delivered, Telemetry)
+                jobs = HubJobs(hub)
+                stack.push_async_callback(jobs.stop_all)
+                jobs.start_all()
+                await _until(lambda: jobs.connected, "the hub to connect to the broker", 30.0)
+                rules = _InProcessRules(hub)
+
+                async def pauses() -> int:
+                    return jobs.link_stats.pauses
+            else:  # this process's hub furnished the registry and serves the API
+                workers = await Workers.start([WorkerPlan(
+                    index=index, client_id=f"bench-hub-{run_id}-{index}", folder=folder,
+                    broker_url=url, database=database, site=SITE, boot=stamps.boot,
+                    event_loop=plan.event_loop, sections=worker_sections(
+                        {"rules": {"directory": str(RULES)}}, index, plan.workers,
+                        events_apart=plan.events_apart))
+                    for index in range(plan.workers)], hub.engine, stamps)
+                stack.push_async_callback(workers.close)
+                rules, pids = _WorkersRules(workers, hub.engine), workers.pids
+
+                async def pauses() -> int:
+                    return (await workers.stats()).link.pauses
             headers = await _log_in(api, password)
-            bench = _Bench(plan, hub, api, headers, lifts, meters, stamps, url, run_id)
+            bench = _Bench(plan, hub, api, headers, lifts, meters, stamps, url, run_id, rules,
+                           pids)
             result = await bench.measure()
-            assert hub.rules is not None
-            return result | {"rules_overflow": hub.rules.stats.overflow,
-                             "mqtt_pauses": jobs.link_stats.pauses}
+            return result | {"rules_overflow": (await rules.figures())["overflow"],
+                             "mqtt_pauses": await pauses(), "workers": plan.workers}
     raise AssertionError("unreachable")  # pragma: no cover - mypy: the with block returns
 
 
@@ -212,6 +282,8 @@ class _Bench:
     stamps: Stamps
     url: str
     run_id: str
+    rules: _Rules
+    pids: list[int] | None  # the hub's processes; None: this one
 
     async def measure(self) -> dict[str, Any]:
         plan = self.plan
@@ -224,13 +296,14 @@ class _Bench:
             warmed = time.monotonic() + SPAWN_S + plan.warmup_s
             await self._warm_up(monitor)
             await asyncio.sleep(max(0.0, warmed - time.monotonic()))
-            cpu, load = time.process_time(), os.getloadavg()
+            cpu, load = hub_cpu_seconds(self.pids), os.getloadavg()
             faults.started = time.time()
             watcher = asyncio.create_task(self._watch(monitor, faults))
             await self._publish(monitor, faults, background)
             await watcher
             faults.ended = time.time()
-            hub_cpu = (time.process_time() - cpu) / max(1e-9, faults.ended - faults.started)
+            hub_cpu = (hub_cpu_seconds(self.pids) - cpu) / max(1e-9,
+                                                               faults.ended - faults.started)
             background_on = not background.done()
         finally:
             monitor.close()
@@ -282,12 +355,10 @@ class _Bench:
         """Ask the API for the newest orders whenever the rules worker finished an outcome (or
         every POLL_S); a pending lift's order in the answer is seen: its time taken, then its
         fault cleared. Ends when nothing is pending and nothing more is to come."""
-        assert self.hub.rules is not None
-        stats = self.hub.rules.stats
         finished, last_read = -1, 0.0
         while faults.pending or not faults.all_published:
             now = time.perf_counter()
-            count = stats.done + stats.refused + stats.skipped + stats.dead_letters
+            count = await self.rules.finished()
             if faults.pending and (count != finished or now - last_read >= POLL_S):
                 finished, last_read = count, now
                 for device_id in await self._newest(faults):
@@ -316,13 +387,12 @@ class _Bench:
         nothing evaluated for QUIET_S, the rules queue empty), at most SETTLE_S: the orders
         of faults still queued when the last fault was given up are then counted too. The
         seconds it took; SETTLE_S when the hub never caught up."""
-        assert self.hub.rules is not None
-        rules, started = self.hub.rules, time.monotonic()
+        started = time.monotonic()
         marks, since = (-1, -1), started
         while time.monotonic() - started < SETTLE_S:
-            now = (len(self.stamps), rules.stats.processed)
-            health = await rules.health()
-            if now != marks or health["queue"]:
+            figures = await self.rules.figures()
+            now = (len(self.stamps), figures["processed"])
+            if now != marks or figures["queue"]:
                 marks, since = now, time.monotonic()
             elif time.monotonic() - since >= QUIET_S:
                 return round(since - started, 1)

@@ -39,7 +39,7 @@ from hub.bench.hubjobs import HubJobs, hub_cpu_seconds
 from hub.bench.mosquitto import BenchMosquitto
 from hub.bench.publishers import PublishPlan, run_publishers
 from hub.bench.stamps import Stamps, percentile, sustained
-from hub.bench.workers import WorkerPlan, Workers, hub_settings
+from hub.bench.workers import WorkerPlan, Workers, hub_settings, worker_sections
 from hub.bootstrap import Hub, bootstrap
 from hub.devices.registry_config import DeviceSpec, apply_devices
 from hub.domain import commands as c
@@ -75,6 +75,7 @@ class GatePlan:
     # Hub processes on one shared subscription and one database (hub.bench.workers); 1: the
     # hub runs in the benchmark's own process.
     workers: int = 1
+    events_apart: bool = False  # events, status and acks on the last worker (worker_sections)
     event_loop: EventLoopKind = "uvloop"  # the workers' (the caller runs this process's)
 
 
@@ -117,7 +118,8 @@ async def run(plan: GatePlan) -> dict[str, Any]:
                 workers = await Workers.start([WorkerPlan(
                     index=index, client_id=f"bench-hub-{run_id}-{index}", folder=folder,
                     broker_url=url, database=database, site=SITE, boot=stamps.boot,
-                    event_loop=plan.event_loop, sections=rules)
+                    event_loop=plan.event_loop, sections=worker_sections(
+                        rules, index, plan.workers, events_apart=plan.events_apart))
                     for index in range(plan.workers)], hub.engine, stamps)
                 stack.push_async_callback(workers.close)
                 pids = workers.pids

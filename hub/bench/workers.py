@@ -11,6 +11,7 @@ benchmark collects the stamps over a pipe while it runs.
 from __future__ import annotations
 
 import asyncio
+import faulthandler
 import multiprocessing
 import os
 import signal
@@ -35,6 +36,7 @@ from hub.settings import Settings, load_settings
 SHARED_GROUP = "bench"
 COLLECT_S = 0.05  # how often the workers' new stamps are fetched
 READY_S = 60.0  # a worker's start: imports, bootstrap, its connection to the broker
+ALIVE_CHECK_S = 0.5  # while an answer is awaited, how often the worker is checked for life
 
 
 def hub_settings(*, folder: str, broker_url: str, database: str, client_id: str,
@@ -48,6 +50,19 @@ def hub_settings(*, folder: str, broker_url: str, database: str, client_id: str,
     ingest = {"devices_file": ""} | given.pop("ingest", {})
     return load_settings(None, mode="demo", data_dir=Path(folder), log_level="WARNING",
                          database={"url": database}, mqtt=mqtt, ingest=ingest, **given)
+
+
+def worker_sections(sections: Mapping[str, Mapping[str, Any]], index: int, count: int, *,
+                    events_apart: bool) -> dict[str, dict[str, Any]]:
+    """Worker `index` of `count`'s settings sections. With `events_apart` the last worker
+    takes the events, status and command acks (plate reads, faults), the others telemetry
+    (`mqtt.channels`); else each takes a share of everything."""
+    given = {name: dict(values) for name, values in sections.items()}
+    if events_apart:
+        urgent = index == count - 1
+        channels = ["event", "status", "cmd/ack"] if urgent else ["telemetry"]
+        given["mqtt"] = given.get("mqtt", {}) | {"channels": channels}
+    return given
 
 
 @dataclass(frozen=True)
@@ -144,8 +159,16 @@ class _Worker:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"hub worker {self.process.name}: no answer "
                                    f"within {timeout_s:.0f}s")
-            await asyncio.sleep(0.005)
-        kind, value = self._conn.recv()
+            # In a thread: the connection stays blocking, as multiprocessing needs it (the
+            # event loop's readers make a descriptor non-blocking, and a long message then
+            # breaks off half written).
+            await asyncio.to_thread(self._conn.poll, ALIVE_CHECK_S)
+        try:
+            kind, value = self._conn.recv()
+        except EOFError:  # its end of the pipe closed: the process is ending or gone
+            self.process.join(5)
+            raise RuntimeError(f"hub worker {self.process.name} ended "
+                               f"(exit code {self.process.exitcode})") from None
         if kind == "error":
             raise RuntimeError(f"hub worker {self.process.name}: {value}")
         return value
@@ -228,6 +251,14 @@ class Workers:
         link.connects -= 2 * (len(answers) - 1)
         return SideStats(ingest, link, [stats.stored for stats, _ in answers])
 
+    async def rules(self) -> dict[str, int]:
+        """The rules workers' figures, summed (see _rules_figures)."""
+        total: dict[str, int] = {}
+        for worker in self._workers:
+            for name, value in (await worker.ask("rules")).items():
+                total[name] = total.get(name, 0) + value
+        return total
+
     async def close(self) -> None:
         if self._collecting is not None:
             self._collecting.cancel()
@@ -247,6 +278,7 @@ class Workers:
 def serve(plan: WorkerPlan, conn: Connection) -> None:
     # The benchmark's parent stops the run with Ctrl-C: the parent ends its workers.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    faulthandler.enable()  # a crash of the interpreter shows where it happened
     import sys
     if os.environ.get("BENCH_SWITCH"):
         sys.setswitchinterval(float(os.environ["BENCH_SWITCH"]))
@@ -278,6 +310,7 @@ async def _serve(plan: WorkerPlan, conn: Connection) -> None:
             "stop_input": jobs.stop_input,
             "start_input": jobs.start_input,
             "stats": lambda: (hub.pipeline.stats, jobs.link_stats),
+            "rules": lambda: _rules_figures(hub),
         }
         while True:
             request = await _request(conn)
@@ -297,6 +330,16 @@ async def _serve(plan: WorkerPlan, conn: Connection) -> None:
     conn.send(("ok", None))
 
 
+async def _rules_figures(hub: Hub) -> dict[str, int]:
+    """What the rules worker has done so far (zeros without rules)."""
+    if hub.rules is None:
+        return {"finished": 0, "processed": 0, "queue": 0, "overflow": 0}
+    s = hub.rules.stats
+    return {"finished": s.done + s.refused + s.skipped + s.dead_letters,
+            "processed": s.processed, "queue": (await hub.rules.health())["queue"],
+            "overflow": s.overflow}
+
+
 def _new_stamps(stamps: Stamps, sent: list[int]) -> list[tuple[Any, ...]]:
     new = stamps.raw_since(sent[0])
     sent[0] += len(new)
@@ -304,15 +347,6 @@ def _new_stamps(stamps: Stamps, sent: list[int]) -> list[tuple[Any, ...]]:
 
 
 async def _request(conn: Connection) -> str:
-    readable = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    loop.add_reader(conn.fileno(), readable.set)
-    try:
-        while not conn.poll():
-            readable.clear()
-            await readable.wait()
-    finally:
-        loop.remove_reader(conn.fileno())
-    request = conn.recv()
+    request = await asyncio.to_thread(conn.recv)  # EOFError once the parent's end is gone
     assert isinstance(request, str)
     return request
