@@ -42,16 +42,15 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.api.app import create_app
-from hub.bench.hubjobs import HubJobs, hub_cpu_seconds
+from hub.bench.hubjobs import hub_cpu_seconds
 from hub.bench.mosquitto import BenchMosquitto
 from hub.bench.publishers import PublishPlan, run_publishers
 from hub.bench.stamps import Stamps, percentile, sustained
-from hub.bench.workers import WorkerPlan, Workers, worker_sections
+from hub.bench.workers import Workers, run_in_process, run_workers
 from hub.bootstrap import Hub, bootstrap
 from hub.devices.registry_config import DeviceSpec, apply_devices
 from hub.domain import commands as c
 from hub.domain.accounts import SYSTEM, Role
-from hub.domain.observations import Telemetry
 from hub.domain.registry import Device
 from hub.handlers.work_orders import SetRoster
 from hub.loops import EventLoopKind
@@ -166,24 +165,17 @@ async def run(plan: FaultPlan) -> dict[str, Any]:
             rules: _Rules
             pids: list[int] | None = None
             if plan.workers == 1:
-                hub.pipeline.observers.subscribe(stamps.on_delivered, Telemetry)
-                jobs = HubJobs(hub)
-                stack.push_async_callback(jobs.stop_all)
-                jobs.start_all()
-                await _until(lambda: jobs.connected, "the hub to connect to the broker", 30.0)
+                jobs = await run_in_process(stack, hub, stamps)
                 rules = _InProcessRules(hub)
 
                 async def pauses() -> int:
                     return jobs.link_stats.pauses
             else:  # this process's hub furnished the registry and serves the API
-                workers = await Workers.start([WorkerPlan(
-                    index=index, client_id=f"bench-hub-{run_id}-{index}", folder=folder,
-                    broker_url=url, database=database, site=SITE, boot=stamps.boot,
-                    event_loop=plan.event_loop, sections=worker_sections(
-                        {"rules": {"directory": str(RULES)}}, index, plan.workers,
-                        events_apart=plan.events_apart))
-                    for index in range(plan.workers)], hub.engine, stamps)
-                stack.push_async_callback(workers.close)
+                workers = await run_workers(
+                    stack, hub, stamps, count=plan.workers, run_id=run_id, folder=folder,
+                    broker_url=url, database=database, site=SITE,
+                    sections={"rules": {"directory": str(RULES)}},
+                    events_apart=plan.events_apart, event_loop=plan.event_loop)
                 rules, pids = _WorkersRules(workers, hub.engine), workers.pids
 
                 async def pauses() -> int:
@@ -239,13 +231,6 @@ async def _log_in(api: httpx.AsyncClient, password: str) -> dict[str, str]:
         raise RuntimeError(f"login: {answer.status_code} {answer.text}")
     return {"Authorization": f"Bearer {answer.json()['access_token']}"}
 
-
-async def _until(check: Any, what: str, within: float) -> None:
-    started = time.monotonic()
-    while not check():
-        if time.monotonic() - started > within:
-            raise RuntimeError(f"timed out after {within:.0f}s waiting for {what}")
-        await asyncio.sleep(0.02)
 
 
 class _Monitor:

@@ -35,16 +35,15 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from hub.bench.freshdb import fresh_database
-from hub.bench.hubjobs import HubJobs, hub_cpu_seconds
+from hub.bench.hubjobs import hub_cpu_seconds
 from hub.bench.mosquitto import BenchMosquitto
 from hub.bench.publishers import PublishPlan, run_publishers
 from hub.bench.stamps import Stamps, percentile, sustained
-from hub.bench.workers import WorkerPlan, Workers, hub_settings, worker_sections
+from hub.bench.workers import hub_settings, run_in_process, run_workers
 from hub.bootstrap import Hub, bootstrap
 from hub.devices.registry_config import DeviceSpec, apply_devices
 from hub.domain import commands as c
 from hub.domain.accounts import SYSTEM
-from hub.domain.observations import Telemetry
 from hub.domain.parking.registry import Lane, Lot
 from hub.domain.parking.standing import Direction
 from hub.domain.registry import Device
@@ -109,19 +108,12 @@ async def run(plan: GatePlan) -> dict[str, Any]:
             stamps = Stamps(boot=f"bench-{run_id}")
             pids: list[int] | None = None
             if plan.workers == 1:
-                hub.pipeline.observers.subscribe(stamps.on_delivered, Telemetry)
-                jobs = HubJobs(hub)
-                stack.push_async_callback(jobs.stop_all)
-                jobs.start_all()
-                await _until(lambda: jobs.connected, "the hub to connect to the broker", 30.0)
+                await run_in_process(stack, hub, stamps)
             else:  # this process's hub only furnished the registry
-                workers = await Workers.start([WorkerPlan(
-                    index=index, client_id=f"bench-hub-{run_id}-{index}", folder=folder,
-                    broker_url=url, database=database, site=SITE, boot=stamps.boot,
-                    event_loop=plan.event_loop, sections=worker_sections(
-                        rules, index, plan.workers, events_apart=plan.events_apart))
-                    for index in range(plan.workers)], hub.engine, stamps)
-                stack.push_async_callback(workers.close)
+                workers = await run_workers(
+                    stack, hub, stamps, count=plan.workers, run_id=run_id, folder=folder,
+                    broker_url=url, database=database, site=SITE, sections=rules,
+                    events_apart=plan.events_apart, event_loop=plan.event_loop)
                 pids = workers.pids
             return await _measure(plan, hub, url, run_id, meters, stamps, pids)
     raise AssertionError("unreachable")  # pragma: no cover - mypy: the with block returns
@@ -152,13 +144,6 @@ async def _furnish(hub: Hub, plan: GatePlan) -> list[str]:
     hub.pipeline.registry_changed()
     return meters
 
-
-async def _until(check: Any, what: str, within: float) -> None:
-    started = time.monotonic()
-    while not check():
-        if time.monotonic() - started > within:
-            raise RuntimeError(f"timed out after {within:.0f}s waiting for {what}")
-        await asyncio.sleep(0.02)
 
 
 async def _measure(plan: GatePlan, hub: Hub, url: str, run_id: str, meters: list[str],

@@ -32,16 +32,15 @@ from urllib.parse import urlsplit
 
 from hub.bench import report
 from hub.bench.bare import BareRequest, BareResult, run_bare
-from hub.bench.hubjobs import HubJobs, cpu_seconds
+from hub.bench.hubjobs import cpu_seconds
 from hub.bench.mosquitto import BenchMosquitto
 from hub.bench.publishers import PublishPlan, PublishReport, run_publishers
 from hub.bench.stamps import Stamps, drain_rate, stored, sustained
-from hub.bench.workers import HubSide, InProcess, WorkerPlan, Workers, hub_settings
+from hub.bench.workers import HubSide, InProcess, hub_settings, run_in_process, run_workers
 from hub.bootstrap import Hub, bootstrap
 from hub.devices.registry_config import DeviceSpec, apply_devices
 from hub.domain import commands as c
 from hub.domain.accounts import SYSTEM
-from hub.domain.observations import Telemetry
 from hub.domain.property import Site
 from hub.loops import EventLoopKind
 from hub.store import migrate
@@ -98,19 +97,12 @@ async def run(plan: IngestPlan) -> dict[str, Any]:
             stamps = Stamps(boot=f"bench-{run_id}")
             side: HubSide
             if plan.workers == 1:
-                hub.pipeline.observers.subscribe(stamps.on_delivered, Telemetry)
-                jobs = HubJobs(hub)
-                stack.push_async_callback(jobs.stop_all)
-                jobs.start_all()
-                await _until(lambda: jobs.connected, "the hub to connect to the broker", 30.0)
-                side = InProcess(hub, jobs, stamps)
+                side = InProcess(hub, await run_in_process(stack, hub, stamps), stamps)
             else:  # this process's hub only registers the devices and counts what was stored
-                side = await Workers.start([WorkerPlan(
-                    index=index, client_id=f"bench-hub-{run_id}-{index}", folder=folder,
-                    broker_url=url, database=database, site=SITE, boot=stamps.boot,
-                    event_loop=plan.event_loop, sections=queue)
-                    for index in range(plan.workers)], hub.engine, stamps)
-                stack.push_async_callback(side.close)
+                side = await run_workers(
+                    stack, hub, stamps, count=plan.workers, run_id=run_id, folder=folder,
+                    broker_url=url, database=database, site=SITE, sections=queue,
+                    events_apart=False, event_loop=plan.event_loop)
             bench = _Bench(plan, side, codes, url, run_id, broker_pid)
             return await bench.measure()
     raise AssertionError("unreachable")  # pragma: no cover - mypy: the with block returns
@@ -130,13 +122,6 @@ async def _register(hub: Hub, count: int) -> list[str]:
     hub.pipeline.registry_changed()
     return codes
 
-
-async def _until(check: Callable[[], bool], what: str, within: float) -> None:
-    started = time.monotonic()
-    while not check():
-        if time.monotonic() - started > within:
-            raise RuntimeError(f"timed out after {within:.0f}s waiting for {what}")
-        await asyncio.sleep(0.02)
 
 
 async def _stored(count: Callable[[], int], target: int) -> tuple[float, bool]:

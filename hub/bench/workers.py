@@ -17,6 +17,7 @@ import os
 import signal
 import time
 from collections.abc import Callable, Mapping
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -35,6 +36,7 @@ from hub.settings import Settings, load_settings
 
 SHARED_GROUP = "bench"
 COLLECT_S = 0.05  # how often the workers' new stamps are fetched
+CONNECT_S = 30.0  # the in-process hub's first connection to the broker
 READY_S = 60.0  # a worker's start: imports, bootstrap, its connection to the broker
 ALIVE_CHECK_S = 0.5  # while an answer is awaited, how often the worker is checked for life
 
@@ -271,6 +273,37 @@ class Workers:
             except (RuntimeError, TimeoutError, OSError):
                 pass  # ended below, whatever it was doing
             worker.end()
+
+
+async def run_in_process(stack: AsyncExitStack, hub: Hub, stamps: Stamps) -> HubJobs:
+    """The hub's jobs in this process, as `hub run` runs them, its observer stamping; stopped
+    with `stack`."""
+    hub.pipeline.observers.subscribe(stamps.on_delivered, Telemetry)
+    jobs = HubJobs(hub)
+    stack.push_async_callback(jobs.stop_all)
+    jobs.start_all()
+    started = time.monotonic()
+    while not jobs.connected:
+        if time.monotonic() - started > CONNECT_S:
+            raise RuntimeError(f"the hub did not connect to the broker within {CONNECT_S:.0f}s")
+        await asyncio.sleep(0.02)
+    return jobs
+
+
+async def run_workers(stack: AsyncExitStack, hub: Hub, stamps: Stamps, *, count: int,
+                      run_id: str, folder: str, broker_url: str, database: str, site: str,
+                      sections: Mapping[str, Mapping[str, Any]], events_apart: bool,
+                      event_loop: loops.EventLoopKind) -> Workers:
+    """`count` worker processes on the database `hub` (this process's) has furnished; ended
+    with `stack`."""
+    workers = await Workers.start([WorkerPlan(
+        index=index, client_id=f"bench-hub-{run_id}-{index}", folder=folder,
+        broker_url=broker_url, database=database, site=site, boot=stamps.boot,
+        event_loop=event_loop,
+        sections=worker_sections(sections, index, count, events_apart=events_apart))
+        for index in range(count)], hub.engine, stamps)
+    stack.push_async_callback(workers.close)
+    return workers
 
 
 # The worker process.
