@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from hub.runtime import awaiting
+from hub.stopping import awaiting
 
 # After the timeout fails the test, how long its teardown may still take (seconds).
 TEARDOWN_GRACE_S = float(os.environ.get("ESTATE_TEST_TEARDOWN_GRACE_S", "120"))

@@ -12,7 +12,8 @@ from pathlib import Path
 from hub.bootstrap import Hub
 from hub.devices.mqtt.adapter import MqttAdapter
 from hub.devices.mqtt.link import LinkStats
-from hub.runtime import settled_heap, stopped
+from hub.runtime import settled_heap
+from hub.stopping import stopped
 from hub.supervise import supervised
 
 INPUT = "mqtt"

@@ -1,4 +1,5 @@
-"""A stop that hangs says where: hub.runtime.awaiting names a task's chain of awaits."""
+"""A stop that hangs says where: hub.stopping.awaiting names a task's chain of awaits, and
+hub.stopping.stopped cancels again what lost its cancellation."""
 
 from __future__ import annotations
 
@@ -6,8 +7,8 @@ import asyncio
 
 import pytest
 
-from hub import runtime
-from hub.runtime import awaiting
+from hub import stopping
+from hub.stopping import awaiting
 
 
 async def _innermost(gate: asyncio.Event) -> None:
@@ -38,7 +39,7 @@ async def test_a_finished_task_has_no_chain() -> None:
 
 async def test_a_task_that_lost_its_cancellation_is_cancelled_again(
         monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
-    monkeypatch.setattr(runtime, "STOP_WAIT_S", 0.05)
+    monkeypatch.setattr(stopping, "STOP_WAIT_S", 0.05)
     rounds: list[int] = []
 
     async def loses_its_first_cancel() -> None:
@@ -56,6 +57,6 @@ async def test_a_task_that_lost_its_cancellation_is_cancelled_again(
     await asyncio.sleep(0)
     task.cancel()
     async with asyncio.timeout(5):
-        await runtime.stopped([task])
+        await stopping.stopped([task])
     assert task.cancelled()
     assert "cancelled again: swallower (waiting in loses_its_first_cancel" in caplog.text
