@@ -80,16 +80,13 @@ async def cpu_seconds(start: float, end: float, broker_pid: int | None,
     """Share of one core used between two time.time() instants by the hub (this process, or
     the processes `hub_pids` together), by the broker, and by the whole machine (whatever
     else runs there included)."""
-    def hub_seconds() -> float:
-        return hub_cpu_seconds(hub_pids)
-
     await asyncio.sleep(max(0.0, start - time.time()))
-    hub, broker, busy = hub_seconds(), _process_ticks(broker_pid), _machine_ticks()
+    hub, broker, busy = hub_cpu_seconds(hub_pids), _process_ticks(broker_pid), _machine_ticks()
     wall = time.perf_counter()
     await asyncio.sleep(max(0.0, end - time.time()))
     wall = time.perf_counter() - wall
     ticks = os.sysconf("SC_CLK_TCK") * wall / 100
-    return {"hub_cpu_percent": round((hub_seconds() - hub) / wall * 100, 1),
+    return {"hub_cpu_percent": round((hub_cpu_seconds(hub_pids) - hub) / wall * 100, 1),
             "broker_cpu_percent": round((_process_ticks(broker_pid) - broker) / ticks, 1)
             if broker_pid else -1.0,
             "machine_cpu_percent": round((_machine_ticks() - busy) / ticks, 1)}

@@ -4,28 +4,14 @@ asserted: tests never assert on time (DESIGN.md §8)."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from typing import Any
-
+from tests.integration.bench.running import run_bench
 from tests.services import require_service
 
 WITHIN_S = 300  # a bound against a hang, not a measurement
 
 
-def _bench(*args: str) -> dict[str, Any]:
-    done = subprocess.run([sys.executable, "-m", "hub", "bench", *args],  # noqa: S603
-                          capture_output=True, text=True, timeout=WITHIN_S, check=False)
-    assert done.returncode == 0, done.stderr[-2000:]
-    lines = done.stdout.strip().splitlines()
-    print("\n".join(lines))
-    result: dict[str, Any] = json.loads(lines[-1])
-    return result
-
-
 def test_bench_billing_bills_every_unit_once_and_ends_with_one_json_line() -> None:
-    result = _bench("billing", "--units", "150")
+    result = run_bench("billing", "--units", "150", within_s=WITHIN_S)
     assert set(result) >= {"scenario", "units", "preview_s", "commit_s", "total_s", "bills",
                            "lines", "backend", "recommit_s"}
     assert (result["scenario"], result["units"], result["backend"]) == ("billing", 150,
@@ -41,14 +27,14 @@ def test_bench_billing_bills_every_unit_once_and_ends_with_one_json_line() -> No
 
 def test_bench_billing_on_postgresql_uses_a_database_of_its_own() -> None:
     url = require_service("postgres")
-    result = _bench("billing", "--units", "120", "--database", url)
+    result = run_bench("billing", "--units", "120", "--database", url, within_s=WITHIN_S)
     assert (result["backend"], result["bills"], result["recommit_created"]) == (
         "postgresql", 120, 0)
 
 
 def test_bench_api_answers_every_read_and_ends_with_one_json_line() -> None:
-    result = _bench("api", "--accounts", "6", "--clients", "3", "--seconds", "1",
-                    "--warmup", "0.2")
+    result = run_bench("api", "--accounts", "6", "--clients", "3", "--seconds", "1",
+                       "--warmup", "0.2", within_s=WITHIN_S)
     assert set(result) >= {"scenario", "requests_per_s", "p50_ms", "p99_ms", "errors",
                            "backend", "requests"}
     assert (result["scenario"], result["backend"], result["errors"]) == ("api", "sqlite", 0)

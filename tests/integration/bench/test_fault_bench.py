@@ -4,31 +4,23 @@ last, one order per fault and none twice. No figure is asserted: tests never ass
 
 from __future__ import annotations
 
-import json
 import shutil
-import subprocess
-import sys
 
 import pytest
+
+from tests.integration.bench.running import run_bench
 
 KEYS = {"scenario", "faults", "p50_ms", "p99_ms", "max_ms", "background_msgs_per_s",
         "orders_expected", "orders_created", "duplicates", "missing", "cleared_noted",
         "backend", "rules_overflow", "mqtt_pauses"}
-WITHIN_S = 180  # a bound against a hang, not a measurement
 
 pytestmark = pytest.mark.skipif(shutil.which("mosquitto") is None,
                                 reason="the benchmark starts a Mosquitto of its own")
 
 
 def test_bench_fault_opens_one_order_per_fault_and_ends_with_one_json_line() -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "hub", "bench", "fault", "--faults", "5", "--rate", "200",
-         "--meters", "4", "--warmup", "0.5", "--interval", "0.1", "--publishers", "1"],
-        capture_output=True, text=True, timeout=WITHIN_S, check=False)
-    assert done.returncode == 0, done.stderr[-2000:]
-    lines = done.stdout.strip().splitlines()
-    print("\n".join(lines))
-    result = json.loads(lines[-1])
+    result = run_bench("fault", "--faults", "5", "--rate", "200", "--meters", "4", "--warmup",
+                       "0.5", "--interval", "0.1", "--publishers", "1")
     assert set(result) >= KEYS
     assert (result["scenario"], result["faults"], result["backend"]) == ("fault", 5, "sqlite")
     assert result["orders_created"] == result["orders_expected"] == 5
@@ -43,15 +35,8 @@ def test_bench_fault_with_two_hub_workers_opens_one_order_per_fault() -> None:
     # API in the benchmark's process (hub.bench.workers). A fault's clear may reach the other
     # worker, whose rules never saw the fault raised (`after`: docs/rules.md, "Several
     # workers"), so the clears noted are reported, not asserted.
-    done = subprocess.run(
-        [sys.executable, "-m", "hub", "bench", "fault", "--faults", "3", "--rate", "200",
-         "--meters", "4", "--warmup", "0.5", "--interval", "0.1", "--publishers", "1",
-         "--workers", "2"],
-        capture_output=True, text=True, timeout=WITHIN_S, check=False)
-    assert done.returncode == 0, done.stderr[-2000:]
-    lines = done.stdout.strip().splitlines()
-    print("\n".join(lines))
-    result = json.loads(lines[-1])
+    result = run_bench("fault", "--faults", "3", "--rate", "200", "--meters", "4", "--warmup",
+                       "0.5", "--interval", "0.1", "--publishers", "1", "--workers", "2")
     assert set(result) >= KEYS
     assert result["workers"] == 2
     assert result["orders_created"] == result["orders_expected"] == 3

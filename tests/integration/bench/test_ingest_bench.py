@@ -3,30 +3,22 @@ stored twice. No figure is asserted: tests never assert on time (DESIGN.md §8).
 
 from __future__ import annotations
 
-import json
 import shutil
-import subprocess
-import sys
 
 import pytest
 
+from tests.integration.bench.running import run_bench
+
 KEYS = {"scenario", "msgs_per_s", "p50_ms", "p99_ms", "bare_msgs_per_s", "ratio", "lost",
         "duplicates", "backend", "devices", "seconds"}
-WITHIN_S = 180  # a bound against a hang, not a measurement
 
 pytestmark = pytest.mark.skipif(shutil.which("mosquitto") is None,
                                 reason="the benchmark starts a Mosquitto of its own")
 
 
 def test_bench_ingest_ends_with_one_json_line_and_loses_nothing() -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "hub", "bench", "ingest", "--devices", "4", "--rate", "200",
-         "--seconds", "2", "--warmup", "0.5", "--backlog", "1000", "--publishers", "1"],
-        capture_output=True, text=True, timeout=WITHIN_S, check=False)
-    assert done.returncode == 0, done.stderr[-2000:]
-    lines = done.stdout.strip().splitlines()
-    result = json.loads(lines[-1])
-    print("\n".join(lines))
+    result = run_bench("ingest", "--devices", "4", "--rate", "200", "--seconds", "2", "--warmup",
+                       "0.5", "--backlog", "1000", "--publishers", "1")
     assert set(result) >= KEYS
     assert result["scenario"] == "ingest"
     assert result["backend"] == "sqlite"
@@ -42,15 +34,8 @@ def test_offered_twice_what_the_hub_can_store_it_pauses_reading_and_loses_nothin
     # docs/benchmarks.md). The incoming queue is small so that it fills whatever the machine:
     # reading from the broker must pause (backpressure), and nothing acknowledged to a
     # publisher may be missing from storage or stored twice.
-    done = subprocess.run(
-        [sys.executable, "-m", "hub", "bench", "ingest", "--devices", "20", "--rate", "20000",
-         "--seconds", "3", "--warmup", "0.5", "--backlog", "1000", "--publishers", "2",
-         "--incoming-queue", "500"],
-        capture_output=True, text=True, timeout=WITHIN_S, check=False)
-    assert done.returncode == 0, done.stderr[-2000:]
-    lines = done.stdout.strip().splitlines()
-    result = json.loads(lines[-1])
-    print("\n".join(lines))
+    result = run_bench("ingest", "--devices", "20", "--rate", "20000", "--seconds", "3", "--warmup",
+                       "0.5", "--backlog", "1000", "--publishers", "2", "--incoming-queue", "500")
     assert result["mqtt_pauses"] > 0, "the hub kept up: nothing was tested"
     assert result["published"] > 30_000
     assert (result["lost"], result["duplicates"]) == (0, 0)
@@ -61,15 +46,9 @@ def test_two_hub_workers_on_one_sqlite_file_share_the_stream_and_lose_nothing() 
     # MQTT 5 shared subscription write one SQLite file, taking turns through its lock file
     # (hub.store.turns). Overloaded as above, so that both store at once and wait for each
     # other: every acknowledged message stored exactly once, and both took a share.
-    done = subprocess.run(
-        [sys.executable, "-m", "hub", "bench", "ingest", "--devices", "20", "--rate", "20000",
-         "--seconds", "3", "--warmup", "0.5", "--backlog", "2000", "--publishers", "2",
-         "--incoming-queue", "500", "--workers", "2"],
-        capture_output=True, text=True, timeout=WITHIN_S, check=False)
-    assert done.returncode == 0, done.stderr[-2000:]
-    lines = done.stdout.strip().splitlines()
-    result = json.loads(lines[-1])
-    print("\n".join(lines))
+    result = run_bench("ingest", "--devices", "20", "--rate", "20000", "--seconds", "3", "--warmup",
+                       "0.5", "--backlog", "2000", "--publishers", "2", "--incoming-queue", "500",
+                       "--workers", "2")
     assert result["workers"] == 2
     assert result["published"] > 30_000
     assert (result["lost"], result["duplicates"]) == (0, 0)
