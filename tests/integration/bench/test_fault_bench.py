@@ -4,18 +4,15 @@ last, one order per fault and none twice. No figure is asserted: tests never ass
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
-from tests.integration.bench.running import run_bench
+from tests.integration.bench.running import own_mosquitto, run_bench  # noqa: F401 - a fixture
 
 KEYS = {"scenario", "faults", "p50_ms", "p99_ms", "max_ms", "background_msgs_per_s",
         "orders_expected", "orders_created", "duplicates", "missing", "cleared_noted",
         "backend", "rules_overflow", "mqtt_pauses"}
 
-pytestmark = pytest.mark.skipif(shutil.which("mosquitto") is None,
-                                reason="the benchmark starts a Mosquitto of its own")
+pytestmark = pytest.mark.usefixtures("own_mosquitto")
 
 
 def test_bench_fault_opens_one_order_per_fault_and_ends_with_one_json_line() -> None:

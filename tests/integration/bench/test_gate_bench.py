@@ -4,14 +4,11 @@ No figure is asserted: tests never assert on time (DESIGN.md §8)."""
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
-from tests.integration.bench.running import run_bench
+from tests.integration.bench.running import own_mosquitto, run_bench  # noqa: F401 - a fixture
 
-pytestmark = pytest.mark.skipif(shutil.which("mosquitto") is None,
-                                reason="the benchmark starts a Mosquitto of its own")
+pytestmark = pytest.mark.usefixtures("own_mosquitto")
 
 
 @pytest.mark.parametrize("workers", [1, 2])

@@ -3,17 +3,14 @@ stored twice. No figure is asserted: tests never assert on time (DESIGN.md §8).
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
-from tests.integration.bench.running import run_bench
+from tests.integration.bench.running import own_mosquitto, run_bench  # noqa: F401 - a fixture
 
 KEYS = {"scenario", "msgs_per_s", "p50_ms", "p99_ms", "bare_msgs_per_s", "ratio", "lost",
         "duplicates", "backend", "devices", "seconds"}
 
-pytestmark = pytest.mark.skipif(shutil.which("mosquitto") is None,
-                                reason="the benchmark starts a Mosquitto of its own")
+pytestmark = pytest.mark.usefixtures("own_mosquitto")
 
 
 def test_bench_ingest_ends_with_one_json_line_and_loses_nothing() -> None:
